@@ -1,0 +1,58 @@
+"""bnref: a numpy reference for batch normalization and the Section 2 example of Ioffe &
+Szegedy (2015).
+
+Arrays are ``(m, d)``: ``m`` examples of a batch (axis 0) by ``d`` units (axis 1); statistics
+are per unit, over axis 0. Training statistics use the biased variance and put ``ε`` inside the
+square root, as in the paper's Algorithm 1.
+"""
+
+from bnref.batchnorm import (
+    Removed,
+    StagedGradients,
+    Standardized,
+    batch_norm,
+    batch_norm_vjp,
+    batch_norm_vjp_paper,
+    removed_components,
+    standardize,
+    standardize_jacobian,
+)
+from bnref.centering import center, center_jacobian, center_vjp
+from bnref.experiments import (
+    Drift,
+    DriftWithBeta,
+    ScaleRun,
+    bias_drift,
+    bias_drift_with_beta,
+    bias_gradient,
+    layer_output,
+    scale_drift,
+)
+from bnref.gradcheck import complex_step_gradient, finite_difference_gradient
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Drift",
+    "DriftWithBeta",
+    "Removed",
+    "ScaleRun",
+    "StagedGradients",
+    "Standardized",
+    "batch_norm",
+    "batch_norm_vjp",
+    "batch_norm_vjp_paper",
+    "bias_drift",
+    "bias_drift_with_beta",
+    "bias_gradient",
+    "center",
+    "center_jacobian",
+    "center_vjp",
+    "complex_step_gradient",
+    "finite_difference_gradient",
+    "layer_output",
+    "removed_components",
+    "scale_drift",
+    "standardize",
+    "standardize_jacobian",
+]

@@ -1,0 +1,145 @@
+"""Input validation shared by every public function.
+
+Each checker returns a float64 (or complex128) array that the caller may read but must not
+modify, and raises ``ValueError`` naming the argument, what was received and what was expected.
+Validation is kept out of the numerical modules so that those read like the paper.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Array = NDArray[Any]
+
+
+def _numeric(value: ArrayLike, name: str) -> Array:
+    """``value`` as float64, or complex128 if it is complex (no copy when already so)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind == "c":
+        return arr.astype(np.complex128, copy=False)
+    if arr.dtype.kind in "biuf":
+        return arr.astype(np.float64, copy=False)
+    raise ValueError(f"{name} must be a real or complex numeric array; got dtype {arr.dtype}")
+
+
+def _where_nonfinite(arr: Array) -> str:
+    bad = ~np.isfinite(arr)
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    index = first[0] if len(first) == 1 else list(first)
+    return f"{int(bad.sum())} non-finite value(s) (nan or inf), the first at index {index}"
+
+
+def finite(arr: Array, name: str) -> Array:
+    """Raise if ``arr`` holds nan or inf; return it unchanged otherwise."""
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} has {_where_nonfinite(arr)}; expected finite values")
+    return arr
+
+
+def batch(x: ArrayLike, name: str = "x", *, min_rows: int = 2, check_finite: bool = True) -> Array:
+    """Validate a batch of shape ``(m, d)`` with ``m >= min_rows`` examples.
+
+    ``check_finite=False`` lets a caller fold the finiteness check into a reduction it needs
+    anyway (see :func:`finite_reduction`), which saves one pass over a large array.
+    """
+    arr = _numeric(x, name)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (m, d), m examples by d units; "
+            f"got an array of shape {arr.shape}"
+        )
+    if arr.shape[0] < min_rows:
+        raise ValueError(
+            f"{name} must have at least m = {min_rows} examples (rows) to compute batch "
+            f"statistics; got m = {arr.shape[0]} (shape {arr.shape})"
+        )
+    return finite(arr, name) if check_finite else arr
+
+
+def finite_reduction(reduced: Array, source: Array, name: str) -> None:
+    """Check finiteness of ``source`` through a reduction of it (its sum or mean over axis 0).
+
+    nan and inf propagate through a sum, so a finite ``reduced`` proves that ``source`` is
+    finite without a separate pass over it. Only when ``reduced`` is not finite do we look at
+    ``source`` itself, to tell a non-finite input from an overflow of finite ones.
+    """
+    if np.isfinite(reduced).all():
+        return
+    finite(source, name)
+    raise ValueError(
+        f"{name} overflows: its sum over the batch is not finite although every value is; "
+        f"expected magnitudes below about 1e300"
+    )
+
+
+def same_shape(arr: ArrayLike, name: str, x: Array, x_name: str = "x") -> Array:
+    """Validate that ``arr`` has exactly the shape of ``x``."""
+    out = _numeric(arr, name)
+    if out.shape != x.shape:
+        raise ValueError(
+            f"{name} must have the same shape as {x_name}, {x.shape}; got shape {out.shape}"
+        )
+    return out
+
+
+def per_unit(arr: ArrayLike, name: str, d: int) -> Array:
+    """Validate a per-unit parameter of shape exactly ``(d,)`` (no silent broadcasting)."""
+    out = _numeric(arr, name)
+    if out.shape != (d,):
+        raise ValueError(
+            f"{name} must have shape (d,) = ({d},), one value per unit; got shape {out.shape}"
+        )
+    return finite(out, name)
+
+
+def scalar_or_per_unit(arr: ArrayLike, name: str, d: int) -> Array:
+    """Validate a scalar or a ``(d,)`` array and broadcast it to ``(d,)`` (a fresh array)."""
+    out = _numeric(arr, name)
+    if out.shape not in {(), (d,)}:
+        raise ValueError(
+            f"{name} must be a scalar or have shape (d,) = ({d},); got shape {out.shape}"
+        )
+    return np.array(np.broadcast_to(finite(out, name), (d,)))
+
+
+def eps_value(eps: float) -> float:
+    """Validate ``eps``: a finite real number ``>= 0``."""
+    if (
+        isinstance(eps, bool)
+        or not isinstance(eps, numbers.Real)
+        or not np.isfinite(eps)
+        or eps < 0
+    ):
+        raise ValueError(f"eps must be a finite real number >= 0; got {eps!r}")
+    return float(eps)
+
+
+def finite_real(value: float, name: str) -> float:
+    """Validate a finite real scalar such as a learning rate."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number; got {value!r}")
+    return float(value)
+
+
+def count(value: int, name: str) -> int:
+    """Validate a non-negative integer such as a number of steps."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
+    return int(value)
+
+
+def nonzero_spread(x: Array, var: Array, eps: float, name: str = "x") -> None:
+    """With ``eps == 0`` a unit whose values are all equal has no scale to divide by."""
+    if eps > 0:
+        return
+    flat = (var == 0) | np.all(x == x[:1], axis=0)
+    if flat.any():
+        units = [int(k) for k in np.flatnonzero(flat)]
+        raise ValueError(
+            f"{name} has zero variance in unit(s) k = {units} and eps = 0, so the "
+            f"normalization divides by zero there; expected eps > 0 or a unit whose values differ"
+        )

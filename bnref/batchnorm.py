@@ -1,0 +1,437 @@
+"""Batch normalization (the paper's Algorithm 1) and its backward pass.
+
+Notation (the book's, per unit ``k``; examples ``i = 1..m`` of a mini-batch)::
+
+    μ   = (1/m) Σ_i x_i                 mini-batch mean
+    σ²  = (1/m) Σ_i (x_i - μ)²          mini-batch variance (biased, as in Algorithm 1)
+    s   = sqrt(σ² + ε)                  the divisor (ε inside the square root)
+    x̂_i = (x_i - μ) / s                 normalize
+    y_i = γ x̂_i + β                     scale and shift
+
+Three backward passes live here, and the tests hold them to each other: the paper's staged
+chain rule (:func:`batch_norm_vjp_paper`, one line per partial derivative, as printed), the
+compact projection form (:func:`batch_norm_vjp`), and the explicit ``m × m`` Jacobian
+(:func:`standardize_jacobian`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from bnref import _validate
+from bnref._validate import Array
+
+__all__ = [
+    "Removed",
+    "StagedGradients",
+    "Standardized",
+    "batch_norm",
+    "batch_norm_vjp",
+    "batch_norm_vjp_paper",
+    "removed_components",
+    "standardize",
+    "standardize_jacobian",
+]
+
+
+class Standardized(NamedTuple):
+    """The intermediate quantities of Algorithm 1 for a batch ``x`` of shape ``(m, d)``."""
+
+    x_hat: Array
+    """``(x - μ) / s``, shape ``(m, d)``."""
+    mu: Array
+    """Mini-batch mean ``μ``, shape ``(d,)``."""
+    var: Array
+    """Biased mini-batch variance ``σ²``, shape ``(d,)``."""
+    s: Array
+    """The divisor ``sqrt(σ² + ε)``, shape ``(d,)``."""
+
+
+class StagedGradients(NamedTuple):
+    """Every partial derivative of the paper's backward pass, in the order it prints them."""
+
+    dx_hat: Array
+    """``∂ℓ/∂x̂_i = ∂ℓ/∂y_i · γ``, shape ``(m, d)``."""
+    dvar: Array
+    """``∂ℓ/∂σ²``, shape ``(d,)``."""
+    dmu: Array
+    """``∂ℓ/∂μ``, shape ``(d,)``."""
+    dx: Array
+    """``∂ℓ/∂x_i``, shape ``(m, d)``."""
+    dgamma: Array
+    """``∂ℓ/∂γ``, shape ``(d,)``."""
+    dbeta: Array
+    """``∂ℓ/∂β``, shape ``(d,)``."""
+
+
+class Removed(NamedTuple):
+    """The two components the exact backward pass removes from the naive one."""
+
+    shift: Array
+    """``(γ/s)·mean(g)`` in every row: the component along the all-ones direction, ``(m, d)``."""
+    scale: Array
+    """``(γ/s)·x̂·mean(g ⊙ x̂)``: the component along ``x̂``, shape ``(m, d)``."""
+
+
+def _standardize(x: Array, eps: float) -> Standardized:
+    """Algorithm 1's first three lines on a validated batch; ``x_hat`` is a fresh buffer."""
+    m = x.shape[0]
+    mu = x.mean(axis=0)
+    _validate.finite_reduction(mu, x, "x")  # proves x finite without another pass over it
+    x_hat = x - mu
+    # Σ_i (x_i - μ)² without a squared temporary; einsum does not conjugate, so complex input
+    # stays complex-analytic (as (x - μ) ** 2 would).
+    var = np.einsum("ij,ij->j", x_hat, x_hat) / m
+    _validate.nonzero_spread(x, var, eps)
+    s = np.sqrt(var + eps)
+    x_hat /= s
+    return Standardized(x_hat, mu, var, s)
+
+
+def _parameters(
+    x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, eps: float
+) -> tuple[Array, Array, Array, float]:
+    x = _validate.batch(x, check_finite=False)
+    d = x.shape[1]
+    return (
+        x,
+        _validate.per_unit(gamma, "gamma", d),
+        _validate.per_unit(beta, "beta", d),
+        _validate.eps_value(eps),
+    )
+
+
+def standardize(x: ArrayLike, *, eps: float = 1e-5) -> Standardized:
+    r"""Normalize each unit over the batch and return Algorithm 1's intermediate quantities.
+
+    Parameters
+    ----------
+    x : array_like of shape (m, d)
+        Pre-activations, ``m >= 2`` examples of ``d`` units.
+    eps : float, default 1e-5
+        ``ε >= 0``, added to the variance inside the square root.
+
+    Returns
+    -------
+    Standardized
+        Named tuple ``(x_hat, mu, var, s)``: ``x_hat`` of shape ``(m, d)``, and ``mu``, ``var``
+        and ``s`` of shape ``(d,)``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not a valid batch (2-D, ``m >= 2``, finite), ``eps`` is negative or not
+        finite, or ``eps == 0`` and some unit has zero variance.
+
+    Notes
+    -----
+    Algorithm 1, lines 1–3 (book equation ``eq-bn-normalize``): biased variance ``σ² =
+    (1/m) Σ (x_i - μ)²`` and ``s = sqrt(σ² + ε)``. With ``ε = 0``, ``Σ_i x̂_i = 0`` and
+    ``(1/m) Σ_i x̂_i² = 1`` exactly (up to rounding).
+
+    Examples
+    --------
+    >>> import bnref
+    >>> st = bnref.standardize([[1.0], [3.0]], eps=0.0)
+    >>> st.x_hat
+    array([[-1.],
+           [ 1.]])
+    >>> st.mu, st.var, st.s
+    (array([2.]), array([1.]), array([1.]))
+    """
+    x = _validate.batch(x, check_finite=False)
+    return _standardize(x, _validate.eps_value(eps))
+
+
+def batch_norm(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, *, eps: float = 1e-5) -> Array:
+    r"""The batch-normalizing transform ``y = γ (x - μ) / sqrt(σ² + ε) + β`` (Algorithm 1).
+
+    Parameters
+    ----------
+    x : array_like of shape (m, d)
+        Pre-activations, ``m >= 2`` examples of ``d`` units.
+    gamma, beta : array_like of shape (d,)
+        The learned scale ``γ`` and shift ``β``, one per unit.
+    eps : float, default 1e-5
+        ``ε >= 0`` inside the square root.
+
+    Returns
+    -------
+    y : ndarray of shape (m, d)
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not a valid batch, ``gamma`` or ``beta`` is not of shape exactly ``(d,)``
+        or not finite, ``eps`` is invalid, or ``eps == 0`` with a zero-variance unit.
+
+    Notes
+    -----
+    Training mode: the statistics are those of this batch, with the biased variance (book
+    equation ``eq-bn-scale-shift``). For inference with fixed statistics see
+    :func:`bnref.batch_norm_inference`.
+
+    Examples
+    --------
+    >>> import bnref
+    >>> bnref.batch_norm([[1.0], [3.0]], gamma=[2.0], beta=[5.0], eps=0.0)
+    array([[3.],
+           [7.]])
+    """
+    x, gamma, beta, eps = _parameters(x, gamma, beta, eps)
+    y = _standardize(x, eps).x_hat  # a fresh buffer: scale and shift it in place
+    y *= gamma
+    y += beta
+    return y
+
+
+def batch_norm_vjp(
+    x: ArrayLike,
+    gamma: ArrayLike,
+    beta: ArrayLike,
+    dy: ArrayLike,
+    *,
+    eps: float = 1e-5,
+    through_stats: bool = True,
+) -> tuple[Array, Array, Array]:
+    r"""Backward pass of :func:`batch_norm`: ``(∂ℓ/∂x, ∂ℓ/∂γ, ∂ℓ/∂β)`` given ``g = ∂ℓ/∂y``.
+
+    Parameters
+    ----------
+    x : array_like of shape (m, d)
+        The forward pass's input.
+    gamma, beta : array_like of shape (d,)
+        The forward pass's parameters (``beta`` does not enter the gradients; it is validated
+        so that the call mirrors :func:`batch_norm`).
+    dy : array_like of shape (m, d)
+        The cotangent ``g = ∂ℓ/∂y``.
+    eps : float, default 1e-5
+        ``ε >= 0``, as in the forward pass.
+    through_stats : bool, default True
+        ``True`` differentiates through ``μ`` and ``σ²``. ``False`` treats them as constants
+        (the naive gradient): ``dx = (γ/s)·g``.
+
+    Returns
+    -------
+    dx : ndarray of shape (m, d)
+    dgamma, dbeta : ndarray of shape (d,)
+        ``Σ_i g_i x̂_i`` and ``Σ_i g_i``, the same in both modes.
+
+    Raises
+    ------
+    ValueError
+        As :func:`batch_norm`, and if ``dy`` does not have the shape of ``x`` or is not finite.
+
+    Notes
+    -----
+    The compact form of the paper's chain rule (book equation ``eq-bn-vjp``)::
+
+        dx = (γ/s) (g - mean(g) - x̂ · mean(g ⊙ x̂))
+
+    ``Σ_i dx_i = 0`` for every ``ε``; ``Σ_i dx_i x̂_i = 0`` only for ``ε = 0``.
+
+    Examples
+    --------
+    >>> import bnref
+    >>> x = [[1.0], [2.0], [6.0]]
+    >>> dx, dgamma, dbeta = bnref.batch_norm_vjp(x, [1.0], [0.0], [[1.0], [0.0], [0.0]], eps=0.0)
+    >>> dx.round(4)
+    array([[ 0.1763],
+           [-0.2204],
+           [ 0.0441]])
+    >>> dx.sum().round(12), dgamma.round(4), dbeta
+    (np.float64(0.0), array([-0.9258]), array([1.]))
+    """
+    x, gamma, _, eps = _parameters(x, gamma, beta, eps)
+    dy = _validate.same_shape(dy, "dy", x)
+    m = x.shape[0]
+    mu = x.mean(axis=0)
+    _validate.finite_reduction(mu, x, "x")
+    xc = x - mu  # x - μ; becomes dx below, so the pass allocates one (m, d) buffer
+    var = np.einsum("ij,ij->j", xc, xc) / m
+    _validate.nonzero_spread(x, var, eps)
+    s = np.sqrt(var + eps)
+    dbeta = dy.sum(axis=0)
+    _validate.finite_reduction(dbeta, dy, "dy")
+    dgamma = np.einsum("ij,ij->j", dy, xc) / s  # Σ g x̂ with x̂ = (x - μ)/s
+    if not through_stats:
+        return dy * (gamma / s), dgamma, dbeta
+    # dx = (γ/s)(g - Σg/m - x̂ Σgx̂/m), assembled in place in xc's buffer.
+    dx = xc
+    dx *= -dgamma / (m * s)  # -x̂ · dγ/m
+    dx -= dbeta / m  #          - dβ/m
+    dx += dy  #                 + g
+    dx *= gamma / s
+    return dx, dgamma, dbeta
+
+
+def batch_norm_vjp_paper(
+    x: ArrayLike,
+    gamma: ArrayLike,
+    beta: ArrayLike,
+    dy: ArrayLike,
+    *,
+    eps: float = 1e-5,
+) -> StagedGradients:
+    r"""The paper's backward pass, one line per partial derivative, before simplification.
+
+    Parameters
+    ----------
+    x : array_like of shape (m, d)
+        The forward pass's input.
+    gamma, beta : array_like of shape (d,)
+        The forward pass's parameters.
+    dy : array_like of shape (m, d)
+        The cotangent ``∂ℓ/∂y``.
+    eps : float, default 1e-5
+        ``ε >= 0``.
+
+    Returns
+    -------
+    StagedGradients
+        ``(dx_hat, dvar, dmu, dx, dgamma, dbeta)``, as printed in Section 3 of the paper.
+
+    Raises
+    ------
+    ValueError
+        As :func:`batch_norm_vjp`.
+
+    Notes
+    -----
+    Written to be read next to the paper (book equations ``eq-paper-dxhat`` to
+    ``eq-paper-dbeta``). The second term of ``∂ℓ/∂μ`` is identically zero because
+    ``Σ_i (x_i - μ) = 0``; it is kept, as the paper keeps it. :func:`batch_norm_vjp` is the
+    simplified form, and the tests hold the two equal.
+
+    Examples
+    --------
+    >>> import bnref
+    >>> x, dy = [[1.0], [2.0], [6.0]], [[1.0], [0.0], [0.0]]
+    >>> staged = bnref.batch_norm_vjp_paper(x, [1.0], [0.0], dy, eps=0.0)
+    >>> staged.dx.round(4)
+    array([[ 0.1763],
+           [-0.2204],
+           [ 0.0441]])
+    """
+    x, gamma, beta, eps = _parameters(x, gamma, beta, eps)
+    dy = _validate.finite(_validate.same_shape(dy, "dy", x), "dy")
+    m = x.shape[0]
+    x_hat, mu, var, _ = _standardize(x, eps)
+
+    dx_hat = dy * gamma
+    dvar = np.sum(dx_hat * (x - mu), axis=0) * (-0.5) * (var + eps) ** (-1.5)
+    dmu = (
+        np.sum(dx_hat * (-1.0 / np.sqrt(var + eps)), axis=0)
+        + dvar * np.sum(-2.0 * (x - mu), axis=0) / m
+    )
+    dx = dx_hat / np.sqrt(var + eps) + dvar * 2.0 * (x - mu) / m + dmu / m
+    dgamma = np.sum(dy * x_hat, axis=0)
+    dbeta = np.sum(dy, axis=0)
+    return StagedGradients(dx_hat, dvar, dmu, dx, dgamma, dbeta)
+
+
+def standardize_jacobian(x: ArrayLike, *, eps: float = 1e-5, through_stats: bool = True) -> Array:
+    r"""The per-unit ``m × m`` Jacobians ``∂x̂_i/∂x_j`` of :func:`standardize`.
+
+    Parameters
+    ----------
+    x : array_like of shape (m, d)
+        The point of differentiation.
+    eps : float, default 1e-5
+        ``ε >= 0``.
+    through_stats : bool, default True
+        ``True``: ``(1/s)(I - 11ᵀ/m - x̂ x̂ᵀ/m)``. ``False``: the naive ``(1/s) I``, which is
+        the paper's ``∂Norm(x, 𝒳)/∂x`` alone; the difference of the two is the term through the
+        statistics, the paper's ``∂Norm(x, 𝒳)/∂𝒳``.
+
+    Returns
+    -------
+    J : ndarray of shape (d, m, m)
+        ``J[k, i, j] = ∂x̂[i, k]/∂x[j, k]``. Units do not interact, so this is all of the
+        Jacobian.
+
+    Raises
+    ------
+    ValueError
+        As :func:`standardize`.
+
+    Notes
+    -----
+    Book equation ``eq-bn-jacobian``. With ``ε = 0``, ``s·J`` is the orthogonal projector
+    that removes the all-ones and the ``x̂`` directions: symmetric, idempotent, rank ``m - 2``.
+
+    Examples
+    --------
+    >>> import bnref
+    >>> J = bnref.standardize_jacobian([[0.0], [1.0], [5.0]], eps=0.0)
+    >>> J.shape
+    (1, 3, 3)
+    >>> bool(abs(J[0].sum(axis=0)).max() < 1e-15)
+    True
+    """
+    x_hat, _, _, s = standardize(x, eps=eps)
+    m, d = x_hat.shape
+    eye = np.broadcast_to(np.eye(m), (d, m, m))
+    if not through_stats:
+        return eye / s[:, None, None]
+    cols = x_hat.T  # (d, m): x̂ of each unit
+    projector = eye - 1.0 / m - cols[:, :, None] * cols[:, None, :] / m
+    jacobian: Array = projector / s[:, None, None]
+    return jacobian
+
+
+def removed_components(
+    x: ArrayLike, gamma: ArrayLike, dy: ArrayLike, *, eps: float = 1e-5
+) -> Removed:
+    r"""What the exact backward pass removes from the naive ``dx = (γ/s)·g``.
+
+    Parameters
+    ----------
+    x : array_like of shape (m, d)
+        The forward pass's input.
+    gamma : array_like of shape (d,)
+        The scale ``γ``.
+    dy : array_like of shape (m, d)
+        The cotangent ``g = ∂ℓ/∂y``.
+    eps : float, default 1e-5
+        ``ε >= 0``.
+
+    Returns
+    -------
+    Removed
+        ``shift = (γ/s)·(Σ_i g_i)/m`` in every row and ``scale = (γ/s)·x̂·(Σ_i g_i x̂_i)/m``,
+        each of shape ``(m, d)``, so that ``naive dx = exact dx + shift + scale``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`batch_norm_vjp`.
+
+    Notes
+    -----
+    Book equation ``eq-naive-minus-exact``. The sums in the two components are exactly
+    ``∂ℓ/∂β`` and ``∂ℓ/∂γ``: the requests to shift and to rescale the unit's output, which the
+    exact pass routes to ``β`` and ``γ`` instead of to ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np, bnref
+    >>> x, g = [[1.0], [2.0], [6.0]], [[1.0], [0.0], [0.0]]
+    >>> r = bnref.removed_components(x, [1.0], g, eps=0.0)
+    >>> naive, _, _ = bnref.batch_norm_vjp(x, [1.0], [0.0], g, eps=0.0, through_stats=False)
+    >>> exact, _, _ = bnref.batch_norm_vjp(x, [1.0], [0.0], g, eps=0.0)
+    >>> bool(np.allclose(naive, exact + r.shift + r.scale))
+    True
+    """
+    x = _validate.batch(x, check_finite=False)
+    gamma = _validate.per_unit(gamma, "gamma", x.shape[1])
+    dy = _validate.finite(_validate.same_shape(dy, "dy", x), "dy")
+    x_hat, _, _, s = _standardize(x, _validate.eps_value(eps))
+    m = x.shape[0]
+    scale_per_unit = gamma / s
+    shift = np.broadcast_to(scale_per_unit * dy.sum(axis=0) / m, x_hat.shape).copy()
+    scale = x_hat * (scale_per_unit * np.einsum("ij,ij->j", dy, x_hat) / m)
+    return Removed(shift, scale)
