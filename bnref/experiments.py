@@ -1,13 +1,13 @@
 """The paper's Section 2 example and its relatives, as runnable experiments.
 
-* :func:`bias_drift`: a bias ``b`` before centering, trained by gradient descent that ignores
+* :func:`~bnref.bias_drift`: a bias ``b`` before centering, trained by gradient descent that ignores
   (or includes) the dependence of the mean on ``b``. The paper's "b will grow indefinitely
   while the loss remains fixed".
-* :func:`bias_drift_with_beta`: the same with a learned shift ``β`` after the centering,
+* :func:`~bnref.bias_drift_with_beta`: the same with a learned shift ``β`` after the centering,
   which absorbs the loss's request for a mean shift, so the drift stops.
-* :func:`scale_drift`: "worse if the normalization also scales": the weights ``w`` of a unit
+* :func:`~bnref.scale_drift`: "worse if the normalization also scales": the weights ``w`` of a unit
   followed by standardization, naive versus exact.
-* :func:`layer_output` and :func:`bias_gradient`: a nonlinearity ``θ`` before or after the
+* :func:`~bnref.layer_output` and :func:`~bnref.bias_gradient`: a nonlinearity ``θ`` before or after the
   centering, and what that does to the bias gradient.
 """
 
@@ -37,7 +37,7 @@ __all__ = [
 
 
 class Drift(NamedTuple):
-    """A run of :func:`bias_drift`."""
+    """A run of :func:`~bnref.bias_drift`."""
 
     b: Array
     """The bias after each step, shape ``(steps + 1, d)``; row 0 is ``b0``."""
@@ -46,7 +46,7 @@ class Drift(NamedTuple):
 
 
 class DriftWithBeta(NamedTuple):
-    """A run of :func:`bias_drift_with_beta`."""
+    """A run of :func:`~bnref.bias_drift_with_beta`."""
 
     b: Array
     """The bias before the centering after each step, shape ``(steps + 1, d)``."""
@@ -57,7 +57,7 @@ class DriftWithBeta(NamedTuple):
 
 
 class ScaleRun(NamedTuple):
-    """A run of :func:`scale_drift`."""
+    """A run of :func:`~bnref.scale_drift`."""
 
     w: Array
     """The weights after each step, shape ``(steps + 1, p)``."""
@@ -193,7 +193,7 @@ def bias_drift_with_beta(
     Raises
     ------
     ValueError
-        As :func:`bias_drift`, and for a ``beta0`` that is neither a scalar nor ``(d,)``.
+        As :func:`~bnref.bias_drift`, and for a ``beta0`` that is neither a scalar nor ``(d,)``.
 
     Notes
     -----
@@ -408,7 +408,7 @@ def bias_gradient(
     placement: Placement = "after",
     through_mean: bool = True,
 ) -> Array:
-    r"""``∂ℓ/∂b`` for :func:`layer_output`, given the cotangent ``g = ∂ℓ/∂a``.
+    r"""``∂ℓ/∂b`` for :func:`~bnref.layer_output`, given the cotangent ``g = ∂ℓ/∂a``.
 
     Parameters
     ----------
@@ -421,7 +421,7 @@ def bias_gradient(
     theta : {"identity", "tanh", "sigmoid", "relu"}, default "tanh"
         The nonlinearity.
     placement : {"before", "after"}, default "after"
-        As in :func:`layer_output`.
+        As in :func:`~bnref.layer_output`.
     through_mean : bool, default True
         ``False`` treats the mean as a constant (the naive gradient).
 
@@ -432,7 +432,7 @@ def bias_gradient(
     Raises
     ------
     ValueError
-        As :func:`layer_output`, and if ``g`` does not match ``u``.
+        As :func:`~bnref.layer_output`, and if ``g`` does not match ``u``.
 
     Notes
     -----

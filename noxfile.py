@@ -1,0 +1,99 @@
+"""Sessions for the bnref book and package: ``nox -s docs`` builds the book, ``nox -s tests``
+runs the tests. Every session installs from the exact pins in ``requirements/``."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "lint"]
+
+ROOT = Path(__file__).parent
+DOCS = ROOT / "docs"
+BUILD = DOCS / "_build"
+HTML = BUILD / "html"
+STRICT = ["-n", "-W", "--keep-going"]
+
+
+def _install(session: nox.Session, lock: str) -> None:
+    """Install the pinned lock file, then bnref itself (editable, so the kernel sees edits)."""
+    session.install("-r", f"requirements/{lock}.txt")
+    session.install("--no-deps", "-e", ".")
+
+
+def _sphinx(session: nox.Session, *extra: str) -> None:
+    session.run(
+        "sphinx-build",
+        *STRICT,
+        "-b",
+        "html",
+        "-d",
+        str(BUILD / "doctrees"),
+        str(DOCS),
+        str(HTML),
+        *extra,
+    )
+    session.log(f"The book is at {HTML / 'index.html'}")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the book (executing changed pages; cached pages are reused)."""
+    _install(session, "docs")
+    _sphinx(session, *session.posargs)
+
+
+@nox.session(name="docs-clean")
+def docs_clean(session: nox.Session) -> None:
+    """Build the book from scratch: no cached execution, no cached doctrees."""
+    _install(session, "docs")
+    shutil.rmtree(BUILD, ignore_errors=True)
+    _sphinx(session, *session.posargs)
+
+
+@nox.session(name="docs-live")
+def docs_live(session: nox.Session) -> None:
+    """Serve the book on http://127.0.0.1:8000 and rebuild it on every save."""
+    _install(session, "docs")
+    session.run(
+        "sphinx-autobuild",
+        *STRICT,
+        "-d",
+        str(BUILD / "doctrees"),
+        "--watch",
+        "bnref",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "8000",
+        str(DOCS),
+        str(HTML),
+        *session.posargs,
+    )
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the tests: package, doctests of every module, the pages' snippets and code cells."""
+    _install(session, "tests")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check, ruff format --check, and strict mypy on the package."""
+    session.install("-r", "requirements/lint.txt")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time batch_norm + batch_norm_vjp against one copy of the same array."""
+    _install(session, "tests")
+    session.run("python", "benchmarks/bench_batchnorm.py", *session.posargs)
