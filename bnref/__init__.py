@@ -6,6 +6,7 @@ are per unit, over axis 0. Training statistics use the biased variance and put `
 square root, as in the paper's Algorithm 1.
 """
 
+from bnref._validate import FloatRangeError
 from bnref.batchnorm import (
     Removed,
     StagedGradients,
@@ -29,17 +30,52 @@ from bnref.experiments import (
     scale_drift,
 )
 from bnref.gradcheck import complex_step_gradient, finite_difference_gradient
+from bnref.statistics import (
+    Affine,
+    Population,
+    Running,
+    batch_norm_conv,
+    batch_norm_conv_vjp,
+    batch_norm_inference,
+    expected_batch_variance,
+    fold_affine,
+    population_statistics,
+    running_statistics,
+    update_running,
+)
+from bnref.trainer import (
+    Dataset,
+    Parameters,
+    TrainRun,
+    init_parameters,
+    loss_and_gradients,
+    make_dataset,
+    network_loss,
+    network_population,
+    predict,
+    train,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Affine",
+    "Dataset",
     "Drift",
     "DriftWithBeta",
+    "FloatRangeError",
+    "Parameters",
+    "Population",
     "Removed",
+    "Running",
     "ScaleRun",
     "StagedGradients",
     "Standardized",
+    "TrainRun",
     "batch_norm",
+    "batch_norm_conv",
+    "batch_norm_conv_vjp",
+    "batch_norm_inference",
     "batch_norm_vjp",
     "batch_norm_vjp_paper",
     "bias_drift",
@@ -49,10 +85,22 @@ __all__ = [
     "center_jacobian",
     "center_vjp",
     "complex_step_gradient",
+    "expected_batch_variance",
     "finite_difference_gradient",
+    "fold_affine",
+    "init_parameters",
     "layer_output",
+    "loss_and_gradients",
+    "make_dataset",
+    "network_loss",
+    "network_population",
+    "population_statistics",
+    "predict",
     "removed_components",
+    "running_statistics",
     "scale_drift",
     "standardize",
     "standardize_jacobian",
+    "train",
+    "update_running",
 ]

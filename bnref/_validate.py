@@ -16,6 +16,14 @@ from numpy.typing import ArrayLike, NDArray
 Array = NDArray[Any]
 
 
+class FloatRangeError(ValueError):
+    """Finite inputs whose sums or variance leave the range of float64 (overflow or underflow).
+
+    A ``ValueError`` like every other input error; its own class lets a caller such as the
+    trainer tell a diverging run from a programming error.
+    """
+
+
 def _numeric(value: ArrayLike, name: str) -> Array:
     """``value`` as float64, or complex128 if it is complex (no copy when already so)."""
     arr = np.asarray(value)
@@ -28,6 +36,8 @@ def _numeric(value: ArrayLike, name: str) -> Array:
 
 def _where_nonfinite(arr: Array) -> str:
     bad = ~np.isfinite(arr)
+    if arr.ndim == 0:
+        return f"1 non-finite value(s) ({arr.item()!r})"
     first = tuple(int(i) for i in np.argwhere(bad)[0])
     index = first[0] if len(first) == 1 else list(first)
     return f"{int(bad.sum())} non-finite value(s) (nan or inf), the first at index {index}"
@@ -70,10 +80,30 @@ def finite_reduction(reduced: Array, source: Array, name: str) -> None:
     if np.isfinite(reduced).all():
         return
     finite(source, name)
-    raise ValueError(
+    raise FloatRangeError(
         f"{name} overflows: its sum over the batch is not finite although every value is; "
         f"expected magnitudes below about 1e300"
     )
+
+
+def batch_mean(x: Array, name: str = "x") -> Array:
+    """``x.mean(axis=0)``, which doubles as the finiteness check of ``x``.
+
+    ``inf - inf`` inside the sum would warn before we could raise our own error, so floating
+    point warnings are silenced here and the result is checked instead.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        mu: Array = x.mean(axis=0)
+    finite_reduction(mu, x, name)
+    return mu
+
+
+def batch_sum(g: Array, name: str) -> Array:
+    """``g.sum(axis=0)``, which doubles as the finiteness check of ``g`` (as :func:`batch_mean`)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        total: Array = g.sum(axis=0)
+    finite_reduction(total, g, name)
+    return total
 
 
 def same_shape(arr: ArrayLike, name: str, x: Array, x_name: str = "x") -> Array:
@@ -132,14 +162,35 @@ def count(value: int, name: str) -> int:
     return int(value)
 
 
-def nonzero_spread(x: Array, var: Array, eps: float, name: str = "x") -> None:
-    """With ``eps == 0`` a unit whose values are all equal has no scale to divide by."""
+def usable_variance(x: Array, var: Array, eps: float, name: str = "x") -> None:
+    """Raise where ``var`` cannot be divided by: overflowed, zero, or (with ``eps == 0``) so
+    small that it is subnormal and ``x̂`` would lose most of its digits."""
+    overflow = ~np.isfinite(var)
+    if overflow.any():
+        raise FloatRangeError(
+            f"{name} has a variance that overflows float64 in unit(s) k = "
+            f"{np.flatnonzero(overflow).tolist()}; expected a spread below about 1e150"
+        )
     if eps > 0:
         return
     flat = (var == 0) | np.all(x == x[:1], axis=0)
     if flat.any():
-        units = [int(k) for k in np.flatnonzero(flat)]
         raise ValueError(
-            f"{name} has zero variance in unit(s) k = {units} and eps = 0, so the "
-            f"normalization divides by zero there; expected eps > 0 or a unit whose values differ"
+            f"{name} has zero variance in unit(s) k = {np.flatnonzero(flat).tolist()} and "
+            f"eps = 0, so the normalization divides by zero there; expected eps > 0 or a unit "
+            f"whose values differ"
         )
+    subnormal = np.abs(var) < np.finfo(np.float64).tiny
+    if subnormal.any():
+        raise FloatRangeError(
+            f"{name} has a variance below the smallest normal float64 in unit(s) k = "
+            f"{np.flatnonzero(subnormal).tolist()} and eps = 0, so x_hat would lose most of its "
+            f"digits; expected a spread above about 1e-150 (rescale x) or eps > 0"
+        )
+
+
+def flag(value: object, name: str) -> bool:
+    """Validate a mode switch: ``True`` or ``False`` (a string such as ``"False"`` is truthy)."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)

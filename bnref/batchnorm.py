@@ -9,9 +9,9 @@ Notation (the book's, per unit ``k``; examples ``i = 1..m`` of a mini-batch)::
     y_i = γ x̂_i + β                     scale and shift
 
 Three backward passes live here, and the tests hold them to each other: the paper's staged
-chain rule (:func:`batch_norm_vjp_paper`, one line per partial derivative, as printed), the
-compact projection form (:func:`batch_norm_vjp`), and the explicit ``m × m`` Jacobian
-(:func:`standardize_jacobian`).
+chain rule (:func:`~bnref.batch_norm_vjp_paper`, one line per partial derivative, as printed),
+the compact projection form (:func:`~bnref.batch_norm_vjp`), and the explicit ``m × m`` Jacobian
+(:func:`~bnref.standardize_jacobian`).
 """
 
 from __future__ import annotations
@@ -76,18 +76,29 @@ class Removed(NamedTuple):
     """``(γ/s)·x̂·mean(g ⊙ x̂)``: the component along ``x̂``, shape ``(m, d)``."""
 
 
-def _standardize(x: Array, eps: float) -> Standardized:
-    """Algorithm 1's first three lines on a validated batch; ``x_hat`` is a fresh buffer."""
+def _moments(x: Array, eps: float, *others: Array) -> tuple[Array, Array, Array, Array]:
+    """Algorithm 1's statistics on a validated batch: ``(x - μ, μ, σ², s)``.
+
+    ``x - μ`` is a fresh buffer that callers turn into their result in place; its dtype is
+    complex when ``x`` or any of ``others`` is, so the in-place updates can hold the result.
+    """
     m = x.shape[0]
-    mu = x.mean(axis=0)
-    _validate.finite_reduction(mu, x, "x")  # proves x finite without another pass over it
-    x_hat = x - mu
+    # x.mean, not the faster einsum("ij->j") or BLAS np.ones(m) @ x: only x.mean sums pairwise
+    # when d = 1 (more accurate), and BLAS threads stall when other work shares the cores.
+    mu = _validate.batch_mean(x)  # proves x finite without another pass over it
+    xc = np.subtract(x, mu, dtype=np.result_type(x, *others))
     # Σ_i (x_i - μ)² without a squared temporary; einsum does not conjugate, so complex input
     # stays complex-analytic (as (x - μ) ** 2 would).
-    var = np.einsum("ij,ij->j", x_hat, x_hat) / m
-    _validate.nonzero_spread(x, var, eps)
-    s = np.sqrt(var + eps)
-    x_hat /= s
+    with np.errstate(over="ignore"):  # an overflow is reported by usable_variance
+        var = np.einsum("ij,ij->j", xc, xc) / m
+    _validate.usable_variance(x, var, eps)
+    return xc, mu, var, np.sqrt(var + eps)
+
+
+def _standardize(x: Array, eps: float) -> Standardized:
+    """Algorithm 1's first three lines on a validated batch; ``x_hat`` is a fresh buffer."""
+    x_hat, mu, var, s = _moments(x, eps)
+    x_hat *= 1 / s  # a multiply is cheaper than a divide over (m, d); costs at most one ulp
     return Standardized(x_hat, mu, var, s)
 
 
@@ -182,8 +193,10 @@ def batch_norm(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, *, eps: float = 
            [7.]])
     """
     x, gamma, beta, eps = _parameters(x, gamma, beta, eps)
-    y = _standardize(x, eps).x_hat  # a fresh buffer: scale and shift it in place
-    y *= gamma
+    # y = (x - μ)·(γ/s) + β: two passes over the one (m, d) buffer, where normalizing first
+    # and then scaling would take three.
+    y, _, _, s = _moments(x, eps, gamma, beta)
+    y *= gamma / s
     y += beta
     return y
 
@@ -247,19 +260,18 @@ def batch_norm_vjp(
     """
     x, gamma, _, eps = _parameters(x, gamma, beta, eps)
     dy = _validate.same_shape(dy, "dy", x)
+    through_stats = _validate.flag(through_stats, "through_stats")
     m = x.shape[0]
-    mu = x.mean(axis=0)
-    _validate.finite_reduction(mu, x, "x")
-    xc = x - mu  # x - μ; becomes dx below, so the pass allocates one (m, d) buffer
-    var = np.einsum("ij,ij->j", xc, xc) / m
-    _validate.nonzero_spread(x, var, eps)
-    s = np.sqrt(var + eps)
-    dbeta = dy.sum(axis=0)
-    _validate.finite_reduction(dbeta, dy, "dy")
+    # x - μ is the call's only (m, d) buffer: it becomes dx below. A second one would cost
+    # more than its arithmetic, because the allocator returns and re-faults such pages.
+    xc, _, _, s = _moments(x, eps, gamma, dy)
+    dbeta = _validate.batch_sum(dy, "dy")
     dgamma = np.einsum("ij,ij->j", dy, xc) / s  # Σ g x̂ with x̂ = (x - μ)/s
     if not through_stats:
+        del xc  # free its pages first: the result then reuses them instead of faulting new ones
         return dy * (gamma / s), dgamma, dbeta
-    # dx = (γ/s)(g - Σg/m - x̂ Σgx̂/m), assembled in place in xc's buffer.
+    # dx = (γ/s)(g - Σg/m - x̂ Σgx̂/m), assembled in place in xc's buffer: four passes, the
+    # fewest without a fused multiply-add (merging two would divide by γ or by dγ).
     dx = xc
     dx *= -dgamma / (m * s)  # -x̂ · dγ/m
     dx -= dbeta / m  #          - dβ/m
@@ -317,7 +329,8 @@ def batch_norm_vjp_paper(
            [ 0.0441]])
     """
     x, gamma, beta, eps = _parameters(x, gamma, beta, eps)
-    dy = _validate.finite(_validate.same_shape(dy, "dy", x), "dy")
+    dy = _validate.same_shape(dy, "dy", x)
+    _validate.batch_sum(dy, "dy")  # finite, and its sums do not overflow
     m = x.shape[0]
     x_hat, mu, var, _ = _standardize(x, eps)
 
@@ -372,6 +385,7 @@ def standardize_jacobian(x: ArrayLike, *, eps: float = 1e-5, through_stats: bool
     >>> bool(abs(J[0].sum(axis=0)).max() < 1e-15)
     True
     """
+    through_stats = _validate.flag(through_stats, "through_stats")
     x_hat, _, _, s = standardize(x, eps=eps)
     m, d = x_hat.shape
     eye = np.broadcast_to(np.eye(m), (d, m, m))
@@ -428,10 +442,11 @@ def removed_components(
     """
     x = _validate.batch(x, check_finite=False)
     gamma = _validate.per_unit(gamma, "gamma", x.shape[1])
-    dy = _validate.finite(_validate.same_shape(dy, "dy", x), "dy")
+    dy = _validate.same_shape(dy, "dy", x)
+    dbeta = _validate.batch_sum(dy, "dy")
     x_hat, _, _, s = _standardize(x, _validate.eps_value(eps))
     m = x.shape[0]
     scale_per_unit = gamma / s
-    shift = np.broadcast_to(scale_per_unit * dy.sum(axis=0) / m, x_hat.shape).copy()
+    shift = np.broadcast_to(scale_per_unit * dbeta / m, x_hat.shape).copy()
     scale = x_hat * (scale_per_unit * np.einsum("ij,ij->j", dy, x_hat) / m)
     return Removed(shift, scale)

@@ -49,9 +49,7 @@ def center(x: ArrayLike) -> Array:
            [ 1.,  5.]])
     """
     x = _validate.batch(x, check_finite=False)
-    mu = x.mean(axis=0)
-    _validate.finite_reduction(mu, x, "x")
-    x_hat: Array = x - mu
+    x_hat: Array = x - _validate.batch_mean(x)
     return x_hat
 
 
@@ -101,10 +99,11 @@ def center_vjp(x: ArrayLike, g: ArrayLike, *, through_mean: bool = True) -> Arra
            [4.]])
     """
     x = _validate.batch(x)
-    g = _validate.finite(_validate.same_shape(g, "g", x), "g")
-    if not through_mean:
+    g = _validate.same_shape(g, "g", x)
+    g_mean = _validate.batch_mean(g, "g")  # finite, and its sum does not overflow
+    if not _validate.flag(through_mean, "through_mean"):
         return g.copy()
-    dx: Array = g - g.mean(axis=0)
+    dx: Array = g - g_mean
     return dx
 
 
@@ -140,6 +139,7 @@ def center_jacobian(m: int, *, through_mean: bool = True) -> Array:
     array([[ 0.5, -0.5],
            [-0.5,  0.5]])
     """
+    through_mean = _validate.flag(through_mean, "through_mean")
     if _validate.count(m, "m") < 2:
         raise ValueError(f"m must be an integer >= 2 (a batch of at least two); got {m!r}")
     eye = np.eye(m)

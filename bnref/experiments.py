@@ -5,10 +5,10 @@
   while the loss remains fixed".
 * :func:`~bnref.bias_drift_with_beta`: the same with a learned shift ``β`` after the centering,
   which absorbs the loss's request for a mean shift, so the drift stops.
-* :func:`~bnref.scale_drift`: "worse if the normalization also scales": the weights ``w`` of a unit
-  followed by standardization, naive versus exact.
-* :func:`~bnref.layer_output` and :func:`~bnref.bias_gradient`: a nonlinearity ``θ`` before or after the
-  centering, and what that does to the bias gradient.
+* :func:`~bnref.scale_drift`: "worse if the normalization also scales": the weights ``w`` of a
+  unit followed by standardization, naive versus exact.
+* :func:`~bnref.layer_output` and :func:`~bnref.bias_gradient`: a nonlinearity ``θ`` before or
+  after the centering, and what that does to the bias gradient.
 """
 
 from __future__ import annotations
@@ -69,13 +69,26 @@ class ScaleRun(NamedTuple):
     """The loss at each step, shape ``(steps + 1,)``."""
 
 
-def _loss(x_hat: Array, t: Array) -> float:
-    """``ℓ = ½ Σ_ik (x̂_ik - t_ik)²``, the example's loss."""
-    return float(0.5 * np.sum((x_hat - t) ** 2).real)
+def _loss(x_hat: Array, t: Array) -> Array:
+    """``ℓ = ½ Σ_ik (x̂_ik - t_ik)²``, the example's loss (complex for complex input)."""
+    loss: Array = 0.5 * np.sum((x_hat - t) ** 2)
+    return loss
 
 
-def _run_settings(lr: float, steps: int) -> tuple[float, int]:
-    return _validate.finite_real(lr, "lr"), _validate.count(steps, "steps")
+def _run_settings(lr: float, steps: int, flag: bool, flag_name: str) -> tuple[float, int, bool]:
+    return (
+        _validate.finite_real(lr, "lr"),
+        _validate.count(steps, "steps"),
+        _validate.flag(flag, flag_name),
+    )
+
+
+def _still_finite(step: int, lr: float, *params: Array) -> None:
+    """A step size too large for the problem overflows the parameters; say so plainly."""
+    if not all(np.isfinite(p).all() for p in params):
+        raise ValueError(
+            f"lr = {lr!r} made the parameters overflow at step {step}; expected a smaller lr"
+        )
 
 
 def bias_drift(
@@ -142,11 +155,12 @@ def bias_drift(
     u = _validate.batch(u, "u")
     t = _validate.finite(_validate.same_shape(t, "t", u, "u"), "t")
     b = _validate.scalar_or_per_unit(b0, "b0", u.shape[1])
-    lr, steps = _run_settings(lr, steps)
+    lr, steps, through_mean = _run_settings(lr, steps, through_mean, "through_mean")
 
-    biases = np.empty((steps + 1, u.shape[1]), dtype=np.result_type(u, t, b))
-    losses = np.empty(steps + 1)
+    dtype = np.result_type(u, t, b)
+    biases, losses = np.empty((steps + 1, u.shape[1]), dtype), np.empty(steps + 1, dtype)
     for n in range(steps + 1):
+        _still_finite(n, lr, b)
         x = u + b
         x_hat = center(x)
         biases[n], losses[n] = b, _loss(x_hat, t)
@@ -214,12 +228,13 @@ def bias_drift_with_beta(
     d = u.shape[1]
     b = _validate.scalar_or_per_unit(b0, "b0", d)
     beta = _validate.scalar_or_per_unit(beta0, "beta0", d)
-    lr, steps = _run_settings(lr, steps)
+    lr, steps, through_mean = _run_settings(lr, steps, through_mean, "through_mean")
 
     dtype = np.result_type(u, t, b, beta)
     biases, betas = np.empty((steps + 1, d), dtype), np.empty((steps + 1, d), dtype)
-    losses = np.empty(steps + 1)
+    losses = np.empty(steps + 1, dtype)
     for n in range(steps + 1):
+        _still_finite(n, lr, b, beta)
         x = u + b
         y = center(x) + beta
         biases[n], betas[n], losses[n] = b, beta, _loss(y, t)
@@ -256,7 +271,7 @@ def scale_drift(
     w0 : array_like of shape (p,)
         Starting weights.
     b0 : float, default 0.0
-        Starting bias.
+        Starting bias (a scalar, or an array of shape ``(1,)``).
     lr : float, default 0.05
         Step size ``η``.
     steps : int, default 100
@@ -299,14 +314,16 @@ def scale_drift(
     p = h.shape[1]
     t = _validate.finite(_validate.same_shape(t, "t", h[:, 0], "h[:, 0]"), "t")
     w = _validate.per_unit(w0, "w0", p).copy()
-    b = _validate.finite_real(b0, "b0")
-    lr, steps = _run_settings(lr, steps)
+    b = _validate.scalar_or_per_unit(b0, "b0", 1)[0]
+    lr, steps, through_stats = _run_settings(lr, steps, through_stats, "through_stats")
     eps = _validate.eps_value(eps)
 
-    ws = np.empty((steps + 1, p))
-    bs, losses = np.empty(steps + 1), np.empty(steps + 1)
+    dtype = np.result_type(h, t, w, b)
+    ws = np.empty((steps + 1, p), dtype)
+    bs, losses = np.empty(steps + 1, dtype), np.empty(steps + 1, dtype)
     one, zero = np.ones(1), np.zeros(1)
     for n in range(steps + 1):
+        _still_finite(n, lr, w, b)
         x = (h @ w + b)[:, None]  # one unit: shape (m, 1)
         x_hat = standardize(x, eps=eps).x_hat
         ws[n], bs[n], losses[n] = w, b, _loss(x_hat[:, 0], t)
@@ -314,8 +331,9 @@ def scale_drift(
             x, one, zero, x_hat - t[:, None], eps=eps, through_stats=through_stats
         )
         w = w - lr * (h.T @ dx[:, 0])
-        b = b - lr * float(dx.sum())
-    return ScaleRun(ws, np.linalg.norm(ws, axis=1), bs, losses)
+        b = b - lr * dx.sum()
+    # |w| as sqrt(Σ w²), not np.linalg.norm, which takes absolute values (not analytic).
+    return ScaleRun(ws, np.sqrt(np.sum(ws**2, axis=1)), bs, losses)
 
 
 Theta = Literal["identity", "tanh", "sigmoid", "relu"]
@@ -452,6 +470,7 @@ def bias_gradient(
     u = _validate.batch(u, "u")
     b = _validate.scalar_or_per_unit(b, "b", u.shape[1])
     g = _validate.finite(_validate.same_shape(g, "g", u, "u"), "g")
+    through_mean = _validate.flag(through_mean, "through_mean")
     f, df = _theta(theta)
     if _placement(placement) == "before":
         z = u + b

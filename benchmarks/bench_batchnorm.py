@@ -1,0 +1,144 @@
+"""Time ``bnref.batch_norm`` and ``bnref.batch_norm_vjp`` against one ``x.copy()``.
+
+Run as ``python benchmarks/bench_batchnorm.py [--json PATH]``. This is a benchmark, not a
+test: it asserts nothing and prints a table. Each case is timed with ``timeit``: samples of
+about 50 ms (``number`` calls each), taken in rounds that time every case of a shape once in
+turn, so that a change of load on a shared machine hits the copy and the cases alike. The
+table gives the median and the minimum time per call, and each as a ratio to the same
+statistic of one ``x.copy()`` of the same array: the memory-traffic floor (read the batch once,
+write it once). The work is memory-bound, so the ratio says roughly how many passes over the
+data a call costs.
+
+Issue 2's target: forward + exact VJP (validation included) within 10x of one copy at
+``(m, d) = (4096, 512)``.
+
+Every timed call, like the copy, frees its result before the next one allocates, so glibc's
+malloc hands back the same pages. "the same, y held" keeps the forward's output alive during
+the VJP, as a training step does: two live (m, d) results make malloc return its free pages
+to the system after each sample and fault them in again in the next, which is the allocator's
+cost, not bnref's (``MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000`` in
+the environment removes it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import timeit
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import bnref
+
+SHAPES = [(256, 1024), (4096, 512)]
+TARGET = ((4096, 512), "forward + exact vjp", 10.0)
+
+
+def environment() -> dict[str, Any]:
+    """What a reader needs to reproduce the figures: versions, BLAS, threads and load."""
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    threads = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    return {
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "bnref": bnref.__version__,
+        # The timed code calls no BLAS routine; recorded in case that changes.
+        "blas": f"{blas.get('name')} {blas.get('version')}",
+        "machine": f"{platform.system()} {platform.machine()} {platform.processor()}".strip(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "thread_env": {name: os.environ.get(name) for name in threads},
+        "load_avg": os.getloadavg() if hasattr(os, "getloadavg") else None,
+    }
+
+
+def cases(m: int, d: int) -> dict[str, Callable[[], object]]:
+    """The timed calls at one shape: float64, standard normal data, default ``eps``."""
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((2, m, d))
+    gamma, beta = rng.standard_normal((2, d))
+
+    def forward_then_vjp() -> object:
+        bnref.batch_norm(x, gamma, beta)  # y is freed here, so the VJP reuses its pages
+        return bnref.batch_norm_vjp(x, gamma, beta, dy)
+
+    def forward_and_vjp_held() -> object:
+        return bnref.batch_norm(x, gamma, beta), bnref.batch_norm_vjp(x, gamma, beta, dy)
+
+    return {
+        "x.copy()": x.copy,
+        "forward": lambda: bnref.batch_norm(x, gamma, beta),
+        "exact vjp": lambda: bnref.batch_norm_vjp(x, gamma, beta, dy),
+        "naive vjp": lambda: bnref.batch_norm_vjp(x, gamma, beta, dy, through_stats=False),
+        "forward + exact vjp": forward_then_vjp,
+        "  the same, y held": forward_and_vjp_held,
+    }
+
+
+def measure(funcs: dict[str, Callable[[], object]], rounds: int) -> dict[str, np.ndarray]:
+    """Seconds per call of each function: one sample of about 50 ms per function per round."""
+    timers = {name: timeit.Timer(func) for name, func in funcs.items()}
+    numbers = {}
+    for name, timer in timers.items():
+        number, elapsed = timer.autorange()  # also warms up caches and the allocator
+        numbers[name] = max(1, round(number * 0.05 / elapsed))
+    samples: dict[str, list[float]] = {name: [] for name in funcs}
+    for _ in range(rounds):
+        for name, timer in timers.items():
+            samples[name].append(timer.timeit(numbers[name]) / numbers[name])
+    return {name: np.array(times) for name, times in samples.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--rounds", type=int, default=31, help="samples per case (default 31)")
+    args = parser.parse_args(argv)
+
+    env = environment()
+    for key, value in env.items():
+        print(f"{key:12s} {value}")
+    print()
+    header = f"{'case':20s} {'(m, d)':>12s} {'median ms':>10s} {'min ms':>8s}"
+    print(f"{header} {'x copy (median, min)':>21s}")
+    rows = []
+    for m, d in SHAPES:
+        times = measure(cases(m, d), args.rounds)
+        copy = times["x.copy()"]
+        for name, t in times.items():
+            row = {
+                "case": name,
+                "m": m,
+                "d": d,
+                "median_ms": float(np.median(t)) * 1e3,
+                "min_ms": float(t.min()) * 1e3,
+                "ratio_median": float(np.median(t) / np.median(copy)),
+                "ratio_min": float(t.min() / copy.min()),
+            }
+            rows.append(row)
+            print(
+                f"{name:20s} {f'({m}, {d})':>12s} {row['median_ms']:10.3f} {row['min_ms']:8.3f}"
+                f" {row['ratio_median']:11.1f}x {row['ratio_min']:7.1f}x"
+            )
+        print()
+
+    shape, name, limit = TARGET
+    row = next(r for r in rows if (r["m"], r["d"]) == shape and r["case"] == name)
+    print(
+        f"target: {name} at {shape} within {limit:g}x of one copy; "
+        f"measured {row['ratio_median']:.1f}x (median), {row['ratio_min']:.1f}x (min)"
+    )
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"environment": env, "results": rows}, f, indent=2)
+            f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,392 @@
+"""Unit tests of :mod:`bnref.batchnorm`: Algorithm 1, its three backward passes, the Jacobian
+and the removed components, each against a direct formula or a hand-computed value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bnref
+from tests.conftest import EPS, Problem, assert_close, sum_atol, xhat_atol
+
+# --------------------------------------------------------------------------------------------
+# standardize: biased variance, eps inside the square root
+# --------------------------------------------------------------------------------------------
+
+
+def test_standardize_docstring_example() -> None:
+    st = bnref.standardize([[1.0], [3.0]], eps=0.0)
+    np.testing.assert_array_equal(st.x_hat, [[-1.0], [1.0]])
+    np.testing.assert_array_equal(st.mu, [2.0])
+    np.testing.assert_array_equal(st.var, [1.0])
+    np.testing.assert_array_equal(st.s, [1.0])
+
+
+def test_variance_is_biased_and_eps_is_inside_the_square_root() -> None:
+    """x = (1, 3), eps = 0.5: biased var 1 (unbiased would be 2), s = sqrt(1.5) (eps outside
+    would give 1.5; the unbiased variance would give sqrt(2.5))."""
+    st = bnref.standardize([[1.0], [3.0]], eps=0.5)
+    assert st.var[0] == 1.0
+    assert st.s[0] == np.sqrt(1.5)
+    assert_close(st.x_hat[:, 0], [-1.0 / np.sqrt(1.5), 1.0 / np.sqrt(1.5)], rtol=4 * EPS)
+
+
+def test_standardize_against_the_direct_formula(small: Problem) -> None:
+    x, eps = small.x, 0.3
+    st = bnref.standardize(x, eps=eps)
+    mu = x.sum(axis=0) / x.shape[0]
+    var = ((x - mu) ** 2).sum(axis=0) / x.shape[0]
+    assert_close(st.mu, mu, rtol=0, atol=sum_atol(x) / x.shape[0])
+    assert_close(st.var, var, rtol=1e-13)
+    assert_close(st.var, np.var(x, axis=0, ddof=0), rtol=1e-13)
+    assert_close(st.s, np.sqrt(var + eps), rtol=1e-13)
+    atol = xhat_atol(x, st.s)
+    assert_close(st.x_hat, (x - mu) / np.sqrt(var + eps), rtol=0, atol=atol)
+
+
+def test_standardize_default_eps_is_1e_minus_5(small: Problem) -> None:
+    st = bnref.standardize(small.x)
+    assert_close(st.s, np.sqrt(np.var(small.x, axis=0) + 1e-5), rtol=1e-13)
+
+
+def test_standardize_with_eps_zero_has_mean_0_and_biased_variance_1(small: Problem) -> None:
+    x_hat = bnref.standardize(small.x, eps=0.0).x_hat
+    assert_close(x_hat.sum(axis=0), 0.0, atol=small.x.shape[0] * xhat_atol(small.x, 1.0))
+    assert_close((x_hat**2).mean(axis=0), 1.0, rtol=1e-13)
+
+
+def test_standardize_with_eps_has_norm_below_m(small: Problem) -> None:
+    """|x_hat|^2 = m var / (var + eps) < m: the detail behind dx . x_hat != 0 for eps > 0."""
+    eps = 0.5
+    st = bnref.standardize(small.x, eps=eps)
+    m = small.x.shape[0]
+    assert_close((st.x_hat**2).sum(axis=0), m * st.var / (st.var + eps), rtol=1e-13)
+
+
+def test_standardize_of_a_constant_unit_with_eps_is_zero() -> None:
+    x = np.array([[1.0, 0.1], [2.0, 0.1], [4.0, 0.1]])
+    st = bnref.standardize(x, eps=1e-5)
+    assert st.s[1] == np.sqrt(st.var[1] + 1e-5)
+    assert np.abs(st.x_hat[:, 1]).max() <= 4 * EPS * 0.1 / np.sqrt(1e-5)
+
+
+def test_standardize_complex_is_analytic() -> None:
+    """Complex input: (x - mu)**2, not |x - mu|**2, so the imaginary parts carry derivatives."""
+    x = np.array([[1.0 + 0.5j], [2.0 - 0.25j], [6.0 + 0.0j]])
+    st = bnref.standardize(x, eps=0.1)
+    mu = x.mean(axis=0)
+    var = ((x - mu) ** 2).mean(axis=0)
+    assert_close(st.var, var, rtol=1e-13)
+    assert st.var.imag[0] != 0.0  # |x - mu|^2 would be real
+    assert_close(st.x_hat, (x - mu) / np.sqrt(var + 0.1), rtol=1e-13)
+
+
+# --------------------------------------------------------------------------------------------
+# batch_norm
+# --------------------------------------------------------------------------------------------
+
+
+def test_batch_norm_docstring_example() -> None:
+    y = bnref.batch_norm([[1.0], [3.0]], gamma=[2.0], beta=[5.0], eps=0.0)
+    np.testing.assert_array_equal(y, [[3.0], [7.0]])
+
+
+def test_batch_norm_is_gamma_x_hat_plus_beta(small: Problem) -> None:
+    for eps in (0.0, 1e-5, 0.5):
+        st = bnref.standardize(small.x, eps=eps)
+        y = bnref.batch_norm(small.x, small.gamma, small.beta, eps=eps)
+        assert_close(y, small.gamma * st.x_hat + small.beta, rtol=1e-13, atol=1e-14)
+
+
+def test_batch_norm_recovers_the_identity(small: Problem) -> None:
+    """Section 3: gamma = sqrt(Var), beta = E[x] give back x (with eps = 0)."""
+    st = bnref.standardize(small.x, eps=0.0)
+    y = bnref.batch_norm(small.x, st.s, st.mu, eps=0.0)
+    assert_close(y, small.x, rtol=1e-14, atol=1e-14)
+
+
+def test_batch_norm_output_statistics(small: Problem) -> None:
+    y = bnref.batch_norm(small.x, small.gamma, small.beta, eps=0.0)
+    assert_close(y.mean(axis=0), small.beta, atol=1e-14)
+    assert_close(y.std(axis=0), np.abs(small.gamma), rtol=1e-13)
+
+
+# --------------------------------------------------------------------------------------------
+# batch_norm_vjp
+# --------------------------------------------------------------------------------------------
+
+
+def test_batch_norm_vjp_docstring_example() -> None:
+    x = [[1.0], [2.0], [6.0]]
+    dx, dgamma, dbeta = bnref.batch_norm_vjp(x, [1.0], [0.0], [[1.0], [0.0], [0.0]], eps=0.0)
+    # hand computation: mu = 3, var = 14/3, s = sqrt(14/3), x_hat = (-2, -1, 3)/s,
+    # dx = (1/s)(g - 1/3 - x_hat * mean(g x_hat)) with mean(g x_hat) = -2/(3 s)
+    s = np.sqrt(14.0 / 3.0)
+    x_hat = np.array([-2.0, -1.0, 3.0]) / s
+    expected = (np.array([1.0, 0.0, 0.0]) - 1.0 / 3.0 + x_hat * 2.0 / (3.0 * s)) / s
+    assert_close(dx[:, 0], expected, rtol=1e-13)
+    assert_close(dx.round(4)[:, 0], [0.1763, -0.2204, 0.0441], rtol=0, atol=0)
+    assert_close(dgamma, [-2.0 / s], rtol=1e-13)
+    np.testing.assert_array_equal(dbeta, [1.0])
+
+
+def _compact(x: np.ndarray, gamma: np.ndarray, g: np.ndarray, eps: float) -> np.ndarray:
+    m = x.shape[0]
+    mu = x.mean(axis=0)
+    s = np.sqrt(((x - mu) ** 2).mean(axis=0) + eps)
+    x_hat = (x - mu) / s
+    return (gamma / s) * (g - g.sum(axis=0) / m - x_hat * (g * x_hat).sum(axis=0) / m)
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-5, 0.5])
+def test_batch_norm_vjp_compact_formula(small: Problem, eps: float) -> None:
+    dx, dgamma, dbeta = bnref.batch_norm_vjp(small.x, small.gamma, small.beta, small.g, eps=eps)
+    x_hat = bnref.standardize(small.x, eps=eps).x_hat
+    assert_close(dx, _compact(small.x, small.gamma, small.g, eps), rtol=1e-12, atol=1e-14)
+    assert_close(dgamma, (small.g * x_hat).sum(axis=0), rtol=1e-13)
+    assert_close(dbeta, small.g.sum(axis=0), rtol=0, atol=sum_atol(small.g))
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-5, 0.5])
+def test_batch_norm_vjp_naive_treats_the_statistics_as_constants(
+    small: Problem, eps: float
+) -> None:
+    dx, dgamma, dbeta = bnref.batch_norm_vjp(
+        small.x, small.gamma, small.beta, small.g, eps=eps, through_stats=False
+    )
+    st = bnref.standardize(small.x, eps=eps)
+    assert_close(dx, small.gamma / st.s * small.g, rtol=1e-13)
+    # the parameter gradients do not depend on the mode
+    _, dgamma_exact, dbeta_exact = bnref.batch_norm_vjp(
+        small.x, small.gamma, small.beta, small.g, eps=eps
+    )
+    np.testing.assert_array_equal(dgamma, dgamma_exact)
+    np.testing.assert_array_equal(dbeta, dbeta_exact)
+
+
+def test_batch_norm_vjp_does_not_depend_on_beta(small: Problem) -> None:
+    a = bnref.batch_norm_vjp(small.x, small.gamma, small.beta, small.g)
+    b = bnref.batch_norm_vjp(small.x, small.gamma, 100.0 + small.beta, small.g)
+    for u, v in zip(a, b, strict=True):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_batch_norm_vjp_on_a_constant_unit_with_eps() -> None:
+    """x_hat = 0 there, so dx = (gamma/s)(g - mean g) and dgamma = 0."""
+    x = np.array([[1.0, 2.0], [3.0, 2.0], [4.0, 2.0]])
+    g = np.array([[1.0, 1.0], [0.5, -2.0], [0.0, 4.0]])
+    gamma = np.array([1.0, 3.0])
+    dx, dgamma, dbeta = bnref.batch_norm_vjp(x, gamma, np.zeros(2), g, eps=1e-3)
+    s = np.sqrt(1e-3)
+    assert_close(dx[:, 1], 3.0 / s * (g[:, 1] - g[:, 1].mean()), rtol=1e-13)
+    assert dgamma[1] == 0.0
+    assert dbeta[1] == 3.0
+
+
+def test_batch_norm_vjp_matches_complex_step(small: Problem) -> None:
+    x, gamma, beta, g = small[:4]
+    f = lambda v: np.sum(g * bnref.batch_norm(v, gamma, beta, eps=1e-5))  # noqa: E731
+    grad = bnref.complex_step_gradient(f, x)
+    dx, _, _ = bnref.batch_norm_vjp(x, gamma, beta, g, eps=1e-5)
+    assert_close(grad, dx, rtol=1e-12, atol=1e-13)
+
+
+def test_batch_norm_vjp_parameter_gradients_match_complex_step(small: Problem) -> None:
+    """Complex step in gamma and beta with a real batch (the bug this guards against: an
+    in-place update of a real buffer with a complex parameter)."""
+    x, gamma, beta, g = small[:4]
+    _, dgamma, dbeta = bnref.batch_norm_vjp(x, gamma, beta, g)
+    f_gamma = lambda v: np.sum(g * bnref.batch_norm(x, v, beta))  # noqa: E731
+    f_beta = lambda v: np.sum(g * bnref.batch_norm(x, gamma, v))  # noqa: E731
+    assert_close(bnref.complex_step_gradient(f_gamma, gamma), dgamma, rtol=1e-13)
+    assert_close(bnref.complex_step_gradient(f_beta, beta), dbeta, rtol=1e-13)
+
+
+def test_batch_norm_vjp_parameter_gradients_match_complex_step_with_complex_batch(
+    small: Problem,
+) -> None:
+    """The same derivatives with the batch passed as complex (works today)."""
+    x, gamma, beta, g = small[:4]
+    xc = x.astype(complex)
+    _, dgamma, dbeta = bnref.batch_norm_vjp(x, gamma, beta, g)
+    f_gamma = lambda v: np.sum(g * bnref.batch_norm(xc, v, beta))  # noqa: E731
+    f_beta = lambda v: np.sum(g * bnref.batch_norm(xc, gamma, v))  # noqa: E731
+    assert_close(bnref.complex_step_gradient(f_gamma, gamma), dgamma, rtol=1e-13)
+    assert_close(bnref.complex_step_gradient(f_beta, beta), dbeta, rtol=1e-13)
+
+
+@pytest.mark.parametrize("through_stats", [True, False])
+def test_batch_norm_vjp_with_complex_cotangent_and_real_batch(
+    small: Problem, through_stats: bool
+) -> None:
+    """The VJP is linear in dy: a complex dy must give dx(Re dy) + i dx(Im dy)."""
+    x, gamma, beta, g = small[:4]
+    h = np.roll(g, 1, axis=0)
+    kw = {"eps": 1e-5, "through_stats": through_stats}
+    re = bnref.batch_norm_vjp(x, gamma, beta, g, **kw)
+    im = bnref.batch_norm_vjp(x, gamma, beta, h, **kw)
+    both = bnref.batch_norm_vjp(x, gamma, beta, g + 1j * h, **kw)
+    for r, i, c in zip(re, im, both, strict=True):
+        assert_close(c, r + 1j * i, rtol=1e-13, atol=1e-14)
+
+
+# --------------------------------------------------------------------------------------------
+# batch_norm_vjp_paper: the staged chain rule as printed
+# --------------------------------------------------------------------------------------------
+
+
+def test_batch_norm_vjp_paper_docstring_example() -> None:
+    staged = bnref.batch_norm_vjp_paper(
+        [[1.0], [2.0], [6.0]], [1.0], [0.0], [[1.0], [0.0], [0.0]], eps=0.0
+    )
+    np.testing.assert_array_equal(staged.dx.round(4)[:, 0], [0.1763, -0.2204, 0.0441])
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-5, 0.5])
+def test_batch_norm_vjp_paper_each_line(small: Problem, eps: float) -> None:
+    """Each staged quantity against the paper's formula written out independently here."""
+    x, gamma, _, g = small[:4]
+    m = x.shape[0]
+    staged = bnref.batch_norm_vjp_paper(x, gamma, small.beta, g, eps=eps)
+    mu = x.mean(axis=0)
+    var = ((x - mu) ** 2).mean(axis=0)
+    dx_hat = g * gamma
+    dvar = np.sum(dx_hat * (x - mu), axis=0) * -0.5 * (var + eps) ** -1.5
+    dmu = np.sum(-dx_hat / np.sqrt(var + eps), axis=0) + dvar * np.sum(-2 * (x - mu), axis=0) / m
+    dx = dx_hat / np.sqrt(var + eps) + dvar * 2 * (x - mu) / m + dmu / m
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    np.testing.assert_array_equal(staged.dx_hat, dx_hat)
+    assert_close(staged.dvar, dvar, rtol=1e-13)
+    assert_close(staged.dmu, dmu, rtol=1e-13)
+    assert_close(staged.dx, dx, rtol=1e-12, atol=1e-14)
+    assert_close(staged.dgamma, np.sum(g * x_hat, axis=0), rtol=1e-13)
+    assert_close(staged.dbeta, g.sum(axis=0), rtol=0, atol=sum_atol(g))
+
+
+def test_the_second_term_of_dmu_is_zero(small: Problem) -> None:
+    """ "Before simplification": dmu = -(gamma/s) sum(g) exactly, the dvar term is 0."""
+    staged = bnref.batch_norm_vjp_paper(small.x, small.gamma, small.beta, small.g, eps=1e-5)
+    s = bnref.standardize(small.x, eps=1e-5).s
+    assert_close(staged.dmu, -small.gamma / s * small.g.sum(axis=0), rtol=1e-13)
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-5, 0.5])
+def test_staged_equals_compact(small: Problem, eps: float) -> None:
+    staged = bnref.batch_norm_vjp_paper(small.x, small.gamma, small.beta, small.g, eps=eps)
+    dx, dgamma, dbeta = bnref.batch_norm_vjp(small.x, small.gamma, small.beta, small.g, eps=eps)
+    assert_close(staged.dx, dx, rtol=1e-12, atol=1e-14)
+    assert_close(staged.dgamma, dgamma, rtol=1e-13)
+    assert_close(staged.dbeta, dbeta, rtol=0, atol=sum_atol(small.g))
+
+
+# --------------------------------------------------------------------------------------------
+# standardize_jacobian
+# --------------------------------------------------------------------------------------------
+
+
+def test_standardize_jacobian_docstring_example() -> None:
+    J = bnref.standardize_jacobian([[0.0], [1.0], [5.0]], eps=0.0)
+    assert J.shape == (1, 3, 3)
+    assert np.abs(J[0].sum(axis=0)).max() < 1e-15
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-5, 0.5])
+def test_standardize_jacobian_formula_and_vjp(small: Problem, eps: float) -> None:
+    x, g = small.x, small.g
+    m, d = x.shape
+    J = bnref.standardize_jacobian(x, eps=eps)
+    st = bnref.standardize(x, eps=eps)
+    assert J.shape == (d, m, m)
+    dx, _, _ = bnref.batch_norm_vjp(x, np.ones(d), np.zeros(d), g, eps=eps)
+    for k in range(d):
+        xh = st.x_hat[:, k]
+        expected = (np.eye(m) - 1.0 / m - np.outer(xh, xh) / m) / st.s[k]
+        assert_close(J[k], expected, rtol=1e-13, atol=1e-14)
+        assert_close(J[k].T @ g[:, k], dx[:, k], rtol=1e-12, atol=1e-14)
+
+
+def test_standardize_jacobian_matches_complex_step(small: Problem) -> None:
+    x = small.x
+    m, d = x.shape
+    J = bnref.standardize_jacobian(x, eps=1e-5)
+    for k in range(d):
+        for j in range(m):
+            probe = x.astype(complex)
+            probe[j, k] += 1e-20j
+            column = bnref.standardize(probe, eps=1e-5).x_hat.imag / 1e-20
+            assert_close(column[:, k], J[k][:, j], rtol=1e-13, atol=1e-14)
+            others = np.delete(column, k, axis=1)
+            assert np.all(others == 0.0)  # units do not interact
+
+
+def test_standardize_jacobian_naive_is_identity_over_s(small: Problem) -> None:
+    J = bnref.standardize_jacobian(small.x, eps=0.5, through_stats=False)
+    s = bnref.standardize(small.x, eps=0.5).s
+    m = small.x.shape[0]
+    for k in range(small.x.shape[1]):
+        assert_close(J[k], np.eye(m) / s[k], rtol=1e-13)
+
+
+def test_standardize_jacobian_with_eps_has_rank_m_minus_1(small: Problem) -> None:
+    """With eps > 0 the x_hat direction is only shrunk, by eps / (var + eps), not removed."""
+    eps = 0.5
+    st = bnref.standardize(small.x, eps=eps)
+    J = bnref.standardize_jacobian(small.x, eps=eps)
+    m = small.x.shape[0]
+    for k in range(small.x.shape[1]):
+        P = st.s[k] * J[k]
+        eigenvalues = np.sort(np.linalg.eigvalsh(P))
+        kept = eps / (st.var[k] + eps)
+        assert_close(eigenvalues, [0.0, kept] + [1.0] * (m - 2), atol=1e-14)
+        assert np.linalg.matrix_rank(P) == m - 1
+
+
+# --------------------------------------------------------------------------------------------
+# removed_components
+# --------------------------------------------------------------------------------------------
+
+
+def test_removed_components_docstring_example() -> None:
+    x, g = [[1.0], [2.0], [6.0]], [[1.0], [0.0], [0.0]]
+    r = bnref.removed_components(x, [1.0], g, eps=0.0)
+    naive, _, _ = bnref.batch_norm_vjp(x, [1.0], [0.0], g, eps=0.0, through_stats=False)
+    exact, _, _ = bnref.batch_norm_vjp(x, [1.0], [0.0], g, eps=0.0)
+    assert_close(naive, exact + r.shift + r.scale, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-5, 0.5])
+def test_removed_components_are_the_dbeta_and_dgamma_requests(small: Problem, eps: float) -> None:
+    x, gamma, beta, g = small[:4]
+    m = x.shape[0]
+    r = bnref.removed_components(x, gamma, g, eps=eps)
+    st = bnref.standardize(x, eps=eps)
+    _, dgamma, dbeta = bnref.batch_norm_vjp(x, gamma, beta, g, eps=eps)
+    assert_close(r.shift, np.broadcast_to(gamma / st.s * dbeta / m, x.shape), rtol=1e-13)
+    assert_close(r.scale, gamma / st.s * st.x_hat * dgamma / m, rtol=1e-13, atol=1e-15)
+    naive, _, _ = bnref.batch_norm_vjp(x, gamma, beta, g, eps=eps, through_stats=False)
+    exact, _, _ = bnref.batch_norm_vjp(x, gamma, beta, g, eps=eps)
+    assert_close(naive, exact + r.shift + r.scale, rtol=1e-13, atol=1e-14)
+    # the shift is constant over examples; the scale is along x_hat
+    assert np.all(r.shift == r.shift[:1])
+    shift_is_writable = r.shift.flags.writeable
+    assert shift_is_writable  # a fresh array, not a broadcast view
+
+
+# --------------------------------------------------------------------------------------------
+# Extreme magnitudes: a correct result or a ValueError, never a silently wrong one
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-160, 1e-150, 1e150, 1e155, 1e200])
+def test_extreme_magnitudes_give_a_correct_result_or_a_value_error(scale: float) -> None:
+    """With eps = 0 standardization is scale invariant, so x * scale must give the x_hat of x
+    (to rounding) -- or, if the package cannot represent the variance, a ValueError. Squaring
+    values beyond ~1e154 overflows the variance to inf, and below ~1e-154 it becomes
+    subnormal or zero."""
+    x = np.array([[1.0, -3.0], [2.0, 5.0], [4.0, 0.5]])
+    reference = bnref.standardize(x, eps=0.0).x_hat
+    try:
+        got = bnref.standardize(x * scale, eps=0.0).x_hat
+    except ValueError:
+        return
+    assert_close(got, reference, atol=1e-13)
