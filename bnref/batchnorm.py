@@ -426,7 +426,7 @@ def removed_components(
 
     Notes
     -----
-    Book equation ``eq-naive-minus-exact``. The sums in the two components are exactly
+    Book equation ``eq-bn-naive-minus-exact``. The sums in the two components are exactly
     ``∂ℓ/∂β`` and ``∂ℓ/∂γ``: the requests to shift and to rescale the unit's output, which the
     exact pass routes to ``β`` and ``γ`` instead of to ``x``.
 

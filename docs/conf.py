@@ -119,10 +119,12 @@ napoleon_use_rtype = False
 # prose, not cross-reference targets, and are deliberately left unresolved.
 nitpick_ignore_regex = [
     (r"py:class", r"(array_like|ndarray|callable|scalar|optional|default .*|of shape.*)"),
-    (r"py:class", r"shape .*|\(?[a-z]\)?|d\)"),  # napoleon splits "of shape (m, d)" at commas
+    # napoleon splits "of shape (m, C, p, q)" at commas into fragments such as "(m" and "q)"
+    (r"py:class", r"shape .*|\(.*|.*\)|[A-Za-z]|n_\d"),
     (r"py:obj", r"True|False|None"),
     (r"py:class", r"(int|float|bool|str|complex|tuple|list|dict|\.\.\.|None)"),
     (r"py:class", r"\(?[a-z_, ]*\)?|\{.*\}|\".*\"|'.*'"),
+    (r"py:class", r"matplotlib\..*"),
     (r"py:class", r"(numpy\..*|np\..*|numpy\.typing\..*|NDArray.*|ArrayLike|Any)"),
 ]
 

@@ -101,3 +101,14 @@ def test_every_display_equation_is_labelled_and_computed(page: Path) -> None:
     code = "\n".join(code_cells(text))
     missing = [label for label in labels if not re.search(rf"\b{label}\b", code)]
     assert not missing, f"{page.name}: equations no code cell names (add '# {{label}}'): {missing}"
+
+
+def test_api_page_documents_every_public_name() -> None:
+    import bnref
+
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"\.\. auto(?:function|class|exception):: bnref\.(\w+)", text))
+    assert documented == set(bnref.__all__), (
+        f"missing from api.md: {sorted(set(bnref.__all__) - documented)}; "
+        f"not public: {sorted(documented - set(bnref.__all__))}"
+    )
