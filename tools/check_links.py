@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "docs" / "_build" / "html"
+# Root-absolute links (the 404 page's, which is served at any depth) start with the path the
+# book is published under, read from pyproject.toml's Documentation URL.
+PUBLISHED_PATH = urlsplit(
+    tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"][
+        "Documentation"
+    ]
+).path
 LINK_ATTRS = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src"}
 
 
@@ -60,7 +68,14 @@ def check(site: Path) -> tuple[list[str], set[str], int]:
                 continue
             if parts.scheme or link.startswith("//"):
                 continue  # mailto:, data:, javascript:
-            target = path if not parts.path else (path.parent / unquote(parts.path)).resolve()
+            if parts.path.startswith("/"):
+                if not parts.path.startswith(PUBLISHED_PATH):
+                    broken.append(f"{path.relative_to(site)}: {link} (outside {PUBLISHED_PATH})")
+                    continue
+                base, rel_path = site, parts.path[len(PUBLISHED_PATH) :]
+            else:
+                base, rel_path = path.parent, parts.path
+            target = path if not parts.path else (base / unquote(rel_path)).resolve()
             if target.is_dir():
                 target = target / "index.html"
             checked += 1

@@ -1,0 +1,87 @@
+"""Fixtures of the browser tests: the built site served on 127.0.0.1, and Debian's Chromium.
+
+These tests skip only when the book has not been built (no ``docs/_build/html``). If it has been
+built, they run, and a missing Chromium or Playwright is a failure, not a skip.
+
+Every page is opened in a fresh browser context whose requests to any host other than the test
+server are aborted and recorded (so a page that needs the network fails here just as it would
+for a reader who is offline). Console errors, uncaught exceptions, failed requests and HTTP
+errors are recorded too; the tests assert that all these lists are empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.harness import PHONE, SITE, Visit, launch, open_page, serve, site_pages
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if (SITE / "index.html").is_file():
+        return
+    skip = pytest.mark.skip(
+        reason=f"the book is not built ({SITE} does not exist): run `nox -s docs` first; "
+        "the browser tests run whenever it is built"
+    )
+    for item in items:
+        if "browser" in item.path.parts:
+            item.add_marker(skip)
+
+
+def pages() -> list[str]:
+    """The pages under test: every HTML page of the site but the theme's macro files."""
+    if not (SITE / "index.html").is_file():
+        return ["index.html"]  # a placeholder id; the tests are skipped
+    return [p for p in site_pages() if not p.startswith("_static/")]
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    with serve() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = launch(pw)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module", params=pages())
+def desktop(request: pytest.FixtureRequest, browser: Any, base_url: str) -> Iterator[Visit]:
+    """Each page at 1280x900 in light mode."""
+    visit = open_page(browser, base_url, request.param)
+    yield visit
+    visit.page.context.close()
+
+
+@pytest.fixture(scope="module", params=pages())
+def phone_dark(request: pytest.FixtureRequest, browser: Any, base_url: str) -> Iterator[Visit]:
+    """Each page on a 390-px-wide phone, the system in dark mode (the book follows it)."""
+    visit = open_page(
+        browser, base_url, request.param, viewport=PHONE, color_scheme="dark", phone=True
+    )
+    yield visit
+    visit.page.context.close()
+
+
+@pytest.fixture
+def open_in(browser: Any, base_url: str) -> Iterator[Any]:
+    """Open pages in fresh contexts; every context opened is closed after the test."""
+    visits: list[Visit] = []
+
+    def _open(path: str, **kwargs: Any) -> Visit:
+        visit = open_page(browser, base_url, path, **kwargs)
+        visits.append(visit)
+        return visit
+
+    yield _open
+    for visit in visits:
+        visit.page.context.close()

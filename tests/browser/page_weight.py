@@ -1,0 +1,177 @@
+"""Report the bytes each page of the built book loads on a first visit, and what dominates.
+
+Run it with ``nox -s page-weight`` (or ``python -m tests.browser.page_weight`` in an
+environment that has Playwright) after building the book. Every page is opened in a fresh
+browser context (an empty cache) at a desktop size; every response is counted at its decoded
+size (the server here does not compress, so this is also what a browser would hold in memory
+after decompressing a compressed transfer). Requests to any other host are aborted and listed.
+
+Each resource falls into one group:
+
+* **theme floor**: what sphinx-book-theme, pydata-sphinx-theme and Sphinx itself load on every
+  page (their scripts, styles, icons, Sphinx's search tools and the search index, which the
+  theme loads on every page for its search dialog);
+* **content**: the page's own HTML and its images;
+* **additions**: everything the book's configuration adds on top of the theme (KaTeX styles and
+  fonts, hover previews, copy buttons, sphinx-design, myst-nb's styles, the book's own CSS/JS).
+
+The budget of the issue is: additions at most 10% of the theme floor. ``--check`` exits with 1
+when a page exceeds it. ``--json PATH`` also writes the full measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlparse
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser.harness import DESKTOP, PREFIX, SITE, is_local, launch, serve, site_pages
+
+# Resource path (relative to the site root) -> group of additions, by prefix.
+ADDITIONS = {
+    "_static/katex/": "math (KaTeX CSS and fonts)",
+    "_static/katex-math.css": "math (KaTeX CSS and fonts)",
+    "_static/clipboard.min.js": "copy buttons",
+    "_static/copybutton": "copy buttons",
+    "_static/design-tabs.js": "sphinx-design",
+    "_static/sphinx-design": "sphinx-design",
+    "_static/mystnb.": "myst-nb styles",
+    "_static/bnref.": "book CSS/JS (hover previews, wide equations)",
+}
+
+
+def classify(rel: str, page: str) -> tuple[str, str]:
+    """(group, detail) of a resource path relative to the site root."""
+    if rel == page:
+        return "content", "page HTML"
+    if rel.startswith("_images/"):
+        return "content", "images"
+    for prefix, feature in ADDITIONS.items():
+        if rel.startswith(prefix):
+            return "additions", feature
+    if rel == "searchindex.js":
+        return "theme floor", "search index"
+    return "theme floor", "theme and Sphinx assets"
+
+
+def measure(base: str, pages: list[str]) -> list[dict[str, object]]:
+    results = []
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            for page_path in pages:
+                context = browser.new_context(viewport=DESKTOP)
+                page = context.new_page()
+                blocked: list[str] = []
+                responses = []
+
+                def route(r, blocked=blocked):  # type: ignore[no-untyped-def]
+                    if is_local(r.request.url):
+                        r.continue_()
+                    else:
+                        blocked.append(r.request.url)
+                        r.abort()
+
+                page.route("**/*", route)
+                page.on("response", lambda resp, rs=responses: rs.append(resp))
+                page.goto(base + page_path, wait_until="load")
+                page.wait_for_load_state("networkidle")
+                resources = []
+                for resp in responses:
+                    parsed = urlparse(resp.url)
+                    if parsed.scheme not in {"http", "https"}:
+                        continue
+                    rel = parsed.path.removeprefix(PREFIX)
+                    try:
+                        size = len(resp.body())
+                    except Exception:  # a redirect or an aborted response has no body
+                        continue
+                    group, detail = classify(rel, page_path)
+                    resources.append({"path": rel, "bytes": size, "group": group, "detail": detail})
+                context.close()
+                results.append({"page": page_path, "resources": resources, "blocked": blocked})
+        finally:
+            browser.close()
+    return results
+
+
+def summarise(result: dict[str, object]) -> dict[str, object]:
+    groups: dict[str, int] = defaultdict(int)
+    details: dict[str, int] = defaultdict(int)
+    for res in result["resources"]:  # type: ignore[attr-defined]
+        groups[res["group"]] += res["bytes"]
+        details[f"{res['group']}: {res['detail']}"] += res["bytes"]
+    floor = groups["theme floor"]
+    additions = groups["additions"]
+    biggest = sorted(result["resources"], key=lambda r: -r["bytes"])[:3]  # type: ignore[attr-defined]
+    return {
+        "page": result["page"],
+        "requests": len(result["resources"]),  # type: ignore[arg-type]
+        "total": sum(groups.values()),
+        "theme floor": floor,
+        "content": groups["content"],
+        "additions": additions,
+        "additions/floor": additions / floor if floor else 0.0,
+        "details": dict(sorted(details.items(), key=lambda kv: -kv[1])),
+        "biggest": [(r["path"], r["bytes"]) for r in biggest],
+        "blocked": result["blocked"],
+    }
+
+
+def _kb(n: int) -> str:
+    return f"{n / 1024:,.0f} KB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--site", type=Path, default=SITE)
+    parser.add_argument("--json", type=Path, help="write the full measurement here")
+    parser.add_argument("--check", action="store_true", help="fail when over the budget")
+    parser.add_argument("--budget", type=float, default=0.10, help="additions / theme floor")
+    parser.add_argument("pages", nargs="*", help="pages to measure (default: every page)")
+    args = parser.parse_args(argv)
+    if not (args.site / "index.html").is_file():
+        print(f"No built site at {args.site}: run `nox -s docs` first.", file=sys.stderr)
+        return 2
+    pages = args.pages or [p for p in site_pages(args.site) if not p.startswith("_static/")]
+    with serve(args.site) as base:
+        summaries = [summarise(r) for r in measure(base, pages)]
+
+    print(
+        "| page | requests | total | theme floor | content (HTML+images) | additions | "
+        "additions/floor | largest resources |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for s in summaries:
+        biggest = ", ".join(f"{p} {_kb(b)}" for p, b in s["biggest"])  # type: ignore[attr-defined]
+        print(
+            f"| {s['page']} | {s['requests']} | {_kb(s['total'])} | {_kb(s['theme floor'])} | "  # type: ignore[arg-type]
+            f"{_kb(s['content'])} | {_kb(s['additions'])} | {s['additions/floor']:.1%} | "  # type: ignore[arg-type]
+            f"{biggest} |"
+        )
+    print()
+    print("What the additions are, on the heaviest page:")
+    heaviest = max(summaries, key=lambda s: s["additions"])  # type: ignore[arg-type, return-value]
+    for name, size in heaviest["details"].items():  # type: ignore[attr-defined]
+        print(f"  {heaviest['page']:<24} {name:<48} {_kb(size):>10}")
+    blocked = sorted({u for s in summaries for u in s["blocked"]})  # type: ignore[attr-defined]
+    print(f"\nRequests to other hosts (aborted): {len(blocked)}")
+    for url in blocked:
+        print(f"  {url}")
+    if args.json:
+        args.json.write_text(json.dumps(summaries, indent=1), encoding="utf-8")
+    over = [s for s in summaries if s["additions/floor"] > args.budget]  # type: ignore[operator]
+    if args.check and (over or blocked):
+        for s in over:
+            print(f"OVER BUDGET: {s['page']} adds {s['additions/floor']:.1%} to the theme floor")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
