@@ -211,6 +211,11 @@ def layer_graph(m: int = 3, *, stop_gradient: bool = True) -> Figure:
     ValueError
         If ``m`` is not an integer between 2 and 6.
 
+    Notes
+    -----
+    Drawn for the notation page's figure ``fig-notation-graph``; the dashed edge ``x → μ`` is
+    the one a stop-gradient cuts. White facecolor, ``WIDTH`` inches wide.
+
     Examples
     --------
     >>> from bnref import plotting
@@ -325,6 +330,11 @@ def projection_figure(naive: ArrayLike, exact: ArrayLike) -> Figure:
     ------
     ValueError
         If either input is not a finite real vector of two entries.
+
+    Notes
+    -----
+    Drawn for care.md's ``fig-care-projection`` (book equation ``eq-care-projection``): the
+    exact product is the orthogonal projection of the naive one onto ``v_1 + v_2 = 0``.
 
     Examples
     --------
@@ -450,6 +460,11 @@ def removed_component_figure(naive: ArrayLike, exact: ArrayLike) -> Figure:
     ValueError
         If the inputs are not finite real vectors of the same length ``m >= 2``.
 
+    Notes
+    -----
+    Drawn for care.md's ``fig-care-removed`` (book equation ``eq-naive-minus-exact``): the
+    removed component is the same for every example.
+
     Examples
     --------
     >>> import numpy as np
@@ -531,6 +546,11 @@ def beta_absorbs_figure(
     ------
     ValueError
         If the runs have different lengths or ``unit`` is out of range.
+
+    Notes
+    -----
+    Drawn for care.md's ``fig-care-beta`` (book equation ``eq-beta-absorbs``). White
+    facecolor, ``WIDTH`` inches wide, Okabe–Ito colours.
 
     Examples
     --------
