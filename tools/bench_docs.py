@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from _build import sphinx_build  # tools/_build.py (these scripts run from tools/)
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PROSE_PAGE = DOCS / "example.md"
@@ -44,25 +46,7 @@ def _appended(path: Path, text: str) -> Iterator[None]:
 
 
 def _build(into: Path) -> float:
-    env = dict(os.environ, BNREF_JUPYTER_CACHE=str(into / "cache"))
-    cmd = [
-        sys.executable,
-        "-m",
-        "sphinx",
-        "-q",
-        "-n",
-        "-W",
-        "--keep-going",
-        "-b",
-        "html",
-        "-d",
-        str(into / "doctrees"),
-        str(DOCS),
-        str(into / "html"),
-    ]
-    start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return sphinx_build(into / "html", into / "doctrees", BNREF_JUPYTER_CACHE=str(into / "cache"))
 
 
 def _median(label: str, runs: list[float]) -> float:
@@ -102,24 +86,7 @@ def bench(repeat: int, with_nox: bool) -> None:
 
 
 def _build_default() -> float:
-    cmd = [
-        sys.executable,
-        "-m",
-        "sphinx",
-        "-q",
-        "-n",
-        "-W",
-        "--keep-going",
-        "-b",
-        "html",
-        "-d",
-        str(DOCS / "_build" / "doctrees"),
-        str(DOCS),
-        str(DOCS / "_build" / "html"),
-    ]
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return sphinx_build(DOCS / "_build" / "html", DOCS / "_build" / "doctrees")
 
 
 def _nox_docs() -> float:

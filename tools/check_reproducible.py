@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _build import sphinx_build  # tools/_build.py (these scripts run from tools/)
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 # Sphinx's environment pickles and build info may differ and are not published.
@@ -33,23 +35,12 @@ def _epoch() -> str:
 
 
 def build(into: Path, epoch: str) -> None:
-    env = dict(os.environ, SOURCE_DATE_EPOCH=epoch, BNREF_JUPYTER_CACHE=str(into / "cache"))
-    cmd = [
-        sys.executable,
-        "-m",
-        "sphinx",
-        "-q",
-        "-n",
-        "-W",
-        "--keep-going",
-        "-b",
-        "html",
-        "-d",
-        str(into / "doctrees"),
-        str(DOCS),
-        str(into / "html"),
-    ]
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    sphinx_build(
+        into / "html",
+        into / "doctrees",
+        SOURCE_DATE_EPOCH=epoch,
+        BNREF_JUPYTER_CACHE=str(into / "cache"),
+    )
 
 
 def _intermediate(path: Path) -> bool:
