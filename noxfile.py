@@ -131,7 +131,7 @@ def linkcheck_external(session: nox.Session) -> None:
 @nox.session(python=False)
 def numbers(session: nox.Session) -> None:
     """Compare every number the prose shows with docs/numbers.json (-- --update to accept)."""
-    session.run("python3", "tools/numbers.py", *session.posargs, external=True)
+    session.run("python3", "tools/glue_numbers.py", *session.posargs, external=True)
 
 
 @nox.session

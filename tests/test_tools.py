@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tools.check_links import check
-from tools.numbers import compare
+from tools.glue_numbers import compare
 
 
 def _write(path: Path, body: str) -> None:

@@ -9,7 +9,7 @@ Values that are rounding noise (magnitude below 1e-12, shown as "zero up to roun
 with the platform's floating point; for those the snapshot records ``"<1e-12"`` and the check
 is that they stay below it.
 
-Usage: ``python tools/numbers.py [--update]`` after a build (``nox -s docs``).
+Usage: ``python tools/glue_numbers.py [--update]`` after a build (``nox -s docs``).
 """
 
 from __future__ import annotations
