@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import os
 import posixpath
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -28,6 +29,8 @@ import nbformat
 import sphinxcontrib.katex as katex
 from docutils import nodes
 from jupyter_cache import get_cache
+from myst_nb.core.utils import coalesce_streams
+from sphinx.errors import ExtensionError
 from sphinx.util.nodes import clean_astext
 from sphinx.writers.html5 import HTML5Translator
 
@@ -312,9 +315,15 @@ def _keep_executed_notebook(app, doctree):  # type: ignore[no-untyped-def]
     if config.execution_mode == "cache":
         with contextlib.suppress(KeyError):  # KeyError: not in the cache (not executed)
             _, notebook = get_cache(config.execution_cache_path).merge_match_into_notebook(notebook)
-    # jupytext gives the cells random ids at every read; stable ones keep the build reproducible.
     for i, cell in enumerate(notebook.cells):
+        # jupytext gives the cells random ids at every read; stable ones keep the build
+        # reproducible.
         cell.id = hashlib.sha256(f"{i}\n{cell.source}".encode()).hexdigest()[:8]
+        # The kernel flushes printed text every 0.2 s, so a cell that prints between slow
+        # computations yields one stream output or several depending on the machine's load.
+        # The page merges them (nb_merge_streams); the published notebook must too.
+        if cell.cell_type == "code" and config.merge_streams:
+            cell.outputs = coalesce_streams(cell.outputs)
     kept = _executed_notebook(app, docname)
     kept.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, kept)
@@ -370,6 +379,30 @@ def _prune_unused_assets(app, pagename, templatename, context, doctree):  # type
     context["css_files"] = [css for css in context.get("css_files", []) if used(css)]
 
 
+# myst-nb's stylesheet is 43 KB, and 34 KB of it colour ANSI escape codes in text outputs
+# (``.-Color-…`` rules for 256 colours). No page of this book prints coloured text (a traceback
+# would, but an execution error fails the build), so the site serves the stylesheet without
+# those rules; a page that ever shows ANSI colours fails the build instead of losing them.
+_ANSI_RULE = re.compile(r"div\.highlight \.-Color[^{}]*\{[^{}]*\}\s*")
+
+
+def _no_ansi_output(app, pagename, templatename, context, doctree):  # type: ignore[no-untyped-def]
+    if 'class="-Color' in (context.get("body") or ""):
+        raise ExtensionError(
+            f"{pagename}: an output uses ANSI colours, which the trimmed myst-nb stylesheet "
+            "does not style (see _trim_mystnb_css in conf.py)"
+        )
+
+
+def _trim_mystnb_css(app, exception):  # type: ignore[no-untyped-def]
+    """Rewrite the copy of myst-nb's stylesheet in the built site without its ANSI rules."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for css in Path(app.outdir, "_static").glob("mystnb.*.css"):
+        text = css.read_text(encoding="utf-8")
+        css.write_text(_ANSI_RULE.sub("", text), encoding="utf-8")
+
+
 def _absolute_root_for_404(app, pagename, templatename, context, doctree):  # type: ignore[no-untyped-def]
     """The 404 page is served at any depth: give its scripts an absolute root (search uses it)."""
     if pagename == app.config.notfound_pagename:
@@ -382,5 +415,7 @@ def setup(app):  # type: ignore[no-untyped-def]
     app.connect("html-page-context", _publish_executed_notebook, priority=500)
     app.connect("html-page-context", _absolute_root_for_404, priority=500)
     app.connect("html-page-context", _prune_unused_assets, priority=900)
+    app.connect("html-page-context", _no_ansi_output)
+    app.connect("build-finished", _trim_mystnb_css, priority=900)  # after myst-nb copies it
     app.set_translator("html", _CitationListItems)
     app.connect("doctree-resolved", _math_in_section_references)
