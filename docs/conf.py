@@ -21,6 +21,7 @@ import os
 import posixpath
 import re
 import shutil
+import sys
 import tomllib
 from pathlib import Path
 from urllib.parse import urlparse
@@ -37,6 +38,7 @@ from sphinx.writers.html5 import HTML5Translator
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 PACKAGE = ROOT / "bnref"
+sys.path.insert(0, str(DOCS / "_ext"))  # the book's own small extensions
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 # -- Project ---------------------------------------------------------------------------------
@@ -56,7 +58,7 @@ extensions = [
     "sphinxcontrib.bibtex",
     "sphinxcontrib.katex",
     "sphinx_copybutton",
-    "sphinx_design",
+    "solutions",  # _ext/solutions.py: exercises' solutions, folded (<details>)
     "notfound.extension",
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
@@ -351,8 +353,6 @@ def _publish_executed_notebook(app, pagename, templatename, context, doctree):  
 # its markers. (The KaTeX stylesheet is also fetched by bnref.js when a hover preview shows
 # math on a page without any.)
 PAGE_ASSETS = {
-    "design-tabs.js": ("sd-tab-set",),  # sphinx-design: synchronised tab sets
-    "sphinx-design.min.css": ('class="sd-',),
     "clipboard.min.js": ('<div class="highlight">',),  # sphinx-copybutton
     "copybutton.js": ('<div class="highlight">',),
     "copybutton.css": ('<div class="highlight">',),
