@@ -103,6 +103,30 @@ def test_every_display_equation_is_labelled_and_computed(page: Path) -> None:
     assert not missing, f"{page.name}: equations no code cell names (add '# {{label}}'): {missing}"
 
 
+def _chapters_from_the_example_on() -> list[str]:
+    """The book's chapters in reading order (the numbered toctree of the front page),
+    from "The example" on."""
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    toctree = re.search(r"```\{toctree\}\n(?:.*\n)*?:numbered:\n(?:.*\n)*?\n((?:\w+\n)+)```", index)
+    assert toctree, "index.md has no numbered toctree"
+    chapters = toctree.group(1).split()
+    assert "example" in chapters, chapters
+    return chapters[chapters.index("example") :]
+
+
+@pytest.mark.parametrize("chapter", _chapters_from_the_example_on())
+def test_chapter_ends_with_exercises_and_folded_solutions(chapter: str) -> None:
+    text = (DOCS / f"{chapter}.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    assert headings, f"{chapter} has no section"
+    assert headings[-1] in {"Exercise", "Exercises"}, (chapter, headings[-3:])
+    exercises = text[text.rindex(f"## {headings[-1]}") :]
+    asked = len(re.findall(r"\*\*Exercise \d+\.\*\*|\*\*Exercise\.\*\*", exercises))
+    solved = exercises.count(":::{solution}")
+    assert asked >= 1, f"{chapter}: no exercise"
+    assert solved == asked, f"{chapter}: {asked} exercises, {solved} solutions"
+
+
 def test_api_page_documents_every_public_name() -> None:
     import bnref
 

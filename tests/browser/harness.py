@@ -176,6 +176,9 @@ class Visit:
     # against the page instead of the stylesheet, and requests /basic.css. Requests to other
     # hosts are recorded (and aborted) whatever this says.
     recording: bool = True
+    # Every response until the page, its fonts and its requests had settled: what a first
+    # visit with an empty cache loads (tests/browser/page_weight.py weighs it).
+    first_load: list[Any] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         """Everything that went wrong while loading and using the page (requests to other
@@ -218,7 +221,11 @@ def open_page(
             visit.external_requests.append(r.request.url)
             r.abort()
 
+    loading = True
+
     def on_response(resp: Any) -> None:
+        if loading:
+            visit.first_load.append(resp)
         if visit.recording and resp.status >= 400 and resp.url != base_url + path:
             visit.http_errors.append(f"{resp.status} {resp.url}")
 
@@ -238,4 +245,6 @@ def open_page(
     response = page.goto(base_url + path, wait_until="load")
     visit.status = response.status if response else None
     page.evaluate("document.fonts.ready.then(() => true)")
+    page.wait_for_load_state("networkidle")
+    loading = False
     return visit

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from tests.browser.harness import Visit, listing
+from tests.browser.page_weight import BUDGET, summarise, weigh
 
 # TeX that would be visible if a formula had not been rendered (code and rendered math removed).
 RAW_TEX = re.compile(
@@ -33,6 +34,20 @@ def test_page_loads_without_errors(desktop: Visit) -> None:
 
 def test_every_request_is_local(desktop: Visit) -> None:
     assert desktop.external_requests == [], listing(desktop.path, desktop.external_requests)
+
+
+def test_page_weight_within_budget(desktop: Visit) -> None:
+    """What the book adds to the theme (math fonts, styles, scripts) stays within its budget."""
+    weight = summarise(
+        {"page": desktop.path, "resources": weigh(desktop.first_load, desktop.path), "blocked": []}
+    )
+    assert weight["theme floor"] > 0, f"{desktop.path}: the theme's own assets were not loaded"
+    details = [f"{name}: {size:,} bytes" for name, size in weight["details"].items()]  # type: ignore[attr-defined]
+    assert weight["additions/floor"] <= BUDGET, listing(  # type: ignore[operator]
+        f"{desktop.path} adds {weight['additions/floor']:.1%} to the theme floor "
+        f"(budget {BUDGET:.0%})",
+        details,
+    )
 
 
 def test_every_formula_is_rendered(desktop: Visit) -> None:

@@ -327,6 +327,27 @@ def test_repository_link(open_in: Any) -> None:
     assert any(h.rstrip("/") == REPOSITORY.rstrip("/") for h in hrefs), hrefs
 
 
+# ---- exercises ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["example.html", "care.html"])
+def test_solutions_are_folded_until_opened(open_in: Any, path: str) -> None:
+    """An exercise's solution is hidden at first; a click, or Enter on the keyboard, opens it."""
+    page = open_in(path).page
+    solutions = page.locator("details.solution")
+    assert solutions.count() >= 1, f"{path} has no folded solution"
+    first = solutions.first
+    body = first.locator(".solution-body")
+    assert not first.evaluate("d => d.open"), f"{path}: the first solution starts open"
+    assert not body.is_visible(), f"{path}: the folded solution is visible"
+    first.locator("summary").click()
+    assert body.is_visible(), f"{path}: a click on the summary did not open the solution"
+    assert body.inner_text().strip(), f"{path}: the solution is empty"
+    first.locator("summary").focus()
+    page.keyboard.press("Enter")
+    assert not body.is_visible(), f"{path}: Enter on the summary did not fold the solution"
+
+
 # ---- screenshots ------------------------------------------------------------------------------
 
 
