@@ -4,13 +4,16 @@ runs the tests. Every session installs from the exact pins in ``requirements/``.
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import nox
 
 # The strict Sphinx options (-n -W --keep-going -j auto) live in tools/_build.py, which the
 # build benchmark and the reproducibility check share, so all three build the book alike.
-from tools._build import STRICT
+# (The `nox` command does not put the noxfile's folder on sys.path; `python -m nox` does.)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tools._build import STRICT  # noqa: E402
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True

@@ -19,8 +19,12 @@ def sphinx_build(html: Path, doctrees: Path, **env: str) -> float:
     cmd = [sys.executable, "-m", "sphinx", "-q", *STRICT, "-b", "html",
            "-d", str(doctrees), str(DOCS), str(html)]  # fmt: skip
     start = time.perf_counter()
-    subprocess.run(
-        cmd, env={**os.environ, **env}, check=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    return time.perf_counter() - start
+    done = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        # Show why (the kernel's per-page "without encryption" warning is only noise).
+        lines = (done.stdout + done.stderr).splitlines()
+        log = [line for line in lines if "IPKernelApp" not in line]
+        sys.stderr.write("\n".join(log[-40:]) + "\n")
+        raise subprocess.CalledProcessError(done.returncode, cmd)
+    return seconds
