@@ -32,6 +32,7 @@ from docutils import nodes
 from jupyter_cache import get_cache
 from myst_nb.core.utils import coalesce_streams
 from sphinx.errors import ExtensionError
+from sphinx.search import js_index
 from sphinx.util.nodes import clean_astext
 from sphinx.writers.html5 import HTML5Translator
 
@@ -394,6 +395,13 @@ def _no_ansi_output(app, pagename, templatename, context, doctree):  # type: ign
         )
 
 
+def _untrim_mystnb_css(app):  # type: ignore[no-untyped-def]
+    """Remove last build's trimmed copy: myst-nb copies its stylesheet at the end of every build
+    and (rightly) warns rather than overwrite a file that differs from it."""
+    for css in Path(app.outdir, "_static").glob("mystnb.*.css"):
+        css.unlink()
+
+
 def _trim_mystnb_css(app, exception):  # type: ignore[no-untyped-def]
     """Rewrite the copy of myst-nb's stylesheet in the built site without its ANSI rules."""
     if exception is not None or app.builder.format != "html":
@@ -401,6 +409,53 @@ def _trim_mystnb_css(app, exception):  # type: ignore[no-untyped-def]
     for css in Path(app.outdir, "_static").glob("mystnb.*.css"):
         text = css.read_text(encoding="utf-8")
         css.write_text(_ANSI_RULE.sub("", text), encoding="utf-8")
+
+
+# The search index keeps a section title as its text, and the text of inline math is its TeX:
+# a search for "bias" would list "A learned \beta absorbs the drift". These are the control
+# words the book's titles use, as a reader sees them; a title with any other TeX fails the
+# build, so a new one cannot slip into the search results unread.
+_TITLE_TEX = {
+    "sqrt{n}": "√n",
+    "partial": "∂",
+    "loss": "ℓ",
+    "xhat": "x̂",
+    "beta": "β",
+    "gamma": "γ",
+    "epsilon": "ε",
+    "Norm": "Norm",
+    "Xset": "𝒳",
+    "E": "E",
+}
+_CONTROL = re.compile(
+    r"\\(" + "|".join(re.escape(k) for k in sorted(_TITLE_TEX, key=len, reverse=True)) + r")"
+    # and the space that TeX drops after a control word, when a one-letter variable follows
+    r"(?![A-Za-z])( (?=[A-Za-z](?![A-Za-z])))?"
+)
+
+
+def _plain_title(title: str) -> str:
+    """A section title's text with its TeX written as the reader sees it."""
+    if "\\" not in title:
+        return title  # no math: an API name such as "make_inputs" keeps its underscores
+    plain = _CONTROL.sub(lambda m: _TITLE_TEX[m.group(1)], title).replace("_i", "ᵢ")
+    if "\\" in plain:
+        raise ExtensionError(f"search index: no plain text for the TeX in the title {title!r}")
+    return plain
+
+
+def _plain_search_titles(app, exception):  # type: ignore[no-untyped-def]
+    """Rewrite the titles in the built search index (see ``_TITLE_TEX``)."""
+    path = Path(app.outdir, "searchindex.js")
+    if exception is not None or app.builder.format != "html" or not path.is_file():
+        return
+    index = js_index.loads(path.read_text(encoding="utf-8"))
+    index["titles"] = [_plain_title(t) for t in index["titles"]]
+    alltitles = {}
+    for title, where in index["alltitles"].items():
+        alltitles.setdefault(_plain_title(title), []).extend(where)
+    index["alltitles"] = alltitles
+    path.write_text(js_index.dumps(index), encoding="utf-8")
 
 
 def _absolute_root_for_404(app, pagename, templatename, context, doctree):  # type: ignore[no-untyped-def]
@@ -416,6 +471,8 @@ def setup(app):  # type: ignore[no-untyped-def]
     app.connect("html-page-context", _absolute_root_for_404, priority=500)
     app.connect("html-page-context", _prune_unused_assets, priority=900)
     app.connect("html-page-context", _no_ansi_output)
+    app.connect("builder-inited", _untrim_mystnb_css)
+    app.connect("build-finished", _plain_search_titles, priority=900)
     app.connect("build-finished", _trim_mystnb_css, priority=900)  # after myst-nb copies it
     app.set_translator("html", _CitationListItems)
     app.connect("doctree-resolved", _math_in_section_references)

@@ -83,6 +83,18 @@ def test_search_finds_the_pages(open_in: Any, query: str) -> None:
     assert visit.problems() == [], listing(visit.path, visit.problems())
 
 
+def test_search_shows_section_titles_with_math_as_text(open_in: Any) -> None:
+    """A section titled with math is listed in plain text, not in TeX."""
+    visit = open_in("search.html?q=absorbs%20the%20drift")
+    _search_results(visit)
+    titles = visit.page.eval_on_selector_all(
+        "#search-results ul.search li > a", "els => els.map(a => a.textContent)"
+    )
+    assert any("A learned β absorbs the drift" in t for t in titles), titles
+    tex = [t for t in titles if "\\" in t]
+    assert tex == [], f"raw TeX in search result titles: {tex}"
+
+
 def test_search_from_the_theme_search_box(open_in: Any) -> None:
     visit = open_in("care.html")
     page = visit.page
