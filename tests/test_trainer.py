@@ -576,7 +576,7 @@ def test_zero_steps_records_the_start() -> None:
 
 def test_all_three_modes_fit_the_training_batches(runs: dict[str, bnref.TrainRun]) -> None:
     for name, run in runs.items():
-        assert run.loss[:20].mean() > 0.6, name  # starts near log 3 ≈ 1.1
+        assert run.loss[:20].mean() > 0.6, name  # starts above log 3 ≈ 1.1, at 1.359
         assert run.loss[-50:].mean() < 0.3, name
         assert run.accuracy[-50:].mean() > 0.9, name
     # naive training is not worse *in training mode*: its drift is invisible there
