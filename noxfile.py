@@ -13,7 +13,7 @@ import nox
 # build benchmark and the reproducibility check share, so all three build the book alike.
 # (The `nox` command does not put the noxfile's folder on sys.path; `python -m nox` does.)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tools._build import STRICT  # noqa: E402
+from tools._build import STRICT
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
