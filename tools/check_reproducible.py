@@ -68,6 +68,19 @@ def differing(a: Path, b: Path) -> list[str]:
     return sorted(out)
 
 
+def _first_difference(a: Path, b: Path, context: int = 160) -> str:
+    """Where two versions of a file part, with a little text on either side (for the log)."""
+    x, y = a.read_bytes(), b.read_bytes()
+    pairs = enumerate(zip(x, y, strict=False))
+    i = next((k for k, (p, q) in pairs if p != q), min(len(x), len(y)))
+    lo = max(0, i - context)
+
+    def show(data: bytes) -> str:
+        return data[lo : i + context].decode("utf-8", "replace")
+
+    return f"    at byte {i}:\n    first:  {show(x)!r}\n    second: {show(y)!r}"
+
+
 def main() -> int:
     epoch = _epoch()
     with tempfile.TemporaryDirectory(prefix="bnref-repro-") as tmp:
@@ -76,10 +89,13 @@ def main() -> int:
             build(into, epoch)
         diffs = differing(first, second)
         files = sum(1 for p in first.rglob("*") if p.is_file() and not IGNORED & set(p.parts))
-    if diffs:
-        print(f"{len(diffs)} file(s) differ between two clean builds:")
-        print("\n".join(f"  {d}" for d in diffs))
-        return 1
+        if diffs:
+            print(f"{len(diffs)} file(s) differ between two clean builds:")
+            for d in diffs:
+                print(f"  {d}")
+                if not d.endswith("(only in one build)"):
+                    print(_first_difference(first / d, second / d))
+            return 1
     print(f"two clean builds are byte-identical ({files} files, SOURCE_DATE_EPOCH={epoch})")
     return 0
 
