@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser.harness import DESKTOP, PREFIX, SITE, is_local, launch, serve, site_pages
+from tests.browser.harness import PREFIX, SITE, launch, open_page, serve, site_pages
 
 # Resource path (relative to the site root) -> group of additions, by prefix.
 ADDITIONS = {
@@ -80,30 +80,19 @@ def weigh(responses: list[Any], page_path: str) -> list[dict[str, Any]]:
 
 
 def measure(base: str, pages: list[str]) -> list[dict[str, object]]:
-    results = []
+    """Open each page as the browser tests do (a fresh context, other hosts aborted) and weigh
+    what its first load fetched."""
+    results: list[dict[str, object]] = []
     with sync_playwright() as pw:
         browser = launch(pw)
         try:
             for page_path in pages:
-                context = browser.new_context(viewport=DESKTOP)
-                page = context.new_page()
-                blocked: list[str] = []
-                responses = []
-
-                def route(r, blocked=blocked):  # type: ignore[no-untyped-def]
-                    if is_local(r.request.url):
-                        r.continue_()
-                    else:
-                        blocked.append(r.request.url)
-                        r.abort()
-
-                page.route("**/*", route)
-                page.on("response", lambda resp, rs=responses: rs.append(resp))
-                page.goto(base + page_path, wait_until="load")
-                page.wait_for_load_state("networkidle")
-                resources = weigh(responses, page_path)
-                context.close()
-                results.append({"page": page_path, "resources": resources, "blocked": blocked})
+                visit = open_page(browser, base, page_path)
+                resources = weigh(visit.first_load, page_path)
+                visit.page.context.close()
+                results.append(
+                    {"page": page_path, "resources": resources, "blocked": visit.external_requests}
+                )
         finally:
             browser.close()
     return results
