@@ -60,6 +60,7 @@ extensions = [
     "sphinxcontrib.katex",
     "sphinx_copybutton",
     "solutions",  # _ext/solutions.py: exercises' solutions, folded (<details>)
+    "paper_quotes",  # _ext/paper_quotes.py: quotations of the paper, checked verbatim
     "notfound.extension",
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
