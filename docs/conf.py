@@ -12,15 +12,16 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))  # the book's own extensions
-PROJECT = tomllib.loads(Path(__file__).resolve().parent.parent.joinpath("pyproject.toml").read_text())
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS / "_ext"))  # the book's own extensions
+PROJECT = tomllib.loads((DOCS.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
 # -- Project ---------------------------------------------------------------------------------
 project = "bnref"
 author = "the bnref developers"
 copyright = "2026, the bnref developers"
-release = version = PROJECT["project"]["version"]
-repository_url = PROJECT["project"]["urls"]["Source"]
+release = version = PROJECT["version"]
+repository_url = PROJECT["urls"]["Source"]
 
 extensions = [
     "myst_nb",
@@ -111,7 +112,6 @@ html_css_files = ["bnref.css"]
 # bnref.js: hover previews of a link's target, fetched from this site (sphinx-tippy was measured
 # and not kept: 295 KB of tips per page, random file names); wide equations.
 html_js_files = [("bnref.js", {"defer": "defer"})]
-html_last_updated_fmt = None
 html_context = {"default_mode": "auto"}  # avoids pydata-sphinx-theme's "invalid theme mode"
 html_theme_options = {
     "repository_url": repository_url,
@@ -140,7 +140,7 @@ page_assets = {  # asset -> markers of what it styles or drives; kept on pages t
 # Served for any missing URL at any depth, so its links are absolute: under the path the book
 # is published at. Read the Docs sets READTHEDOCS_CANONICAL_URL (".../en/latest/") in its
 # builds; elsewhere the book is on GitHub Pages (pyproject's Documentation URL, "/bnref/").
-published_url = os.environ.get("READTHEDOCS_CANONICAL_URL") or PROJECT["project"]["urls"]["Documentation"]
+published_url = os.environ.get("READTHEDOCS_CANONICAL_URL") or PROJECT["urls"]["Documentation"]
 notfound_urls_prefix = urlparse(published_url).path.rstrip("/") + "/"
 notfound_context = {
     "title": "Page not found",

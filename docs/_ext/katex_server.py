@@ -1,4 +1,4 @@
-"""KaTeX pre-rendering under the docs environment's own Node.js, strict, and without a start-up race.
+"""KaTeX pre-rendering: the docs environment's own Node.js, strict options, no start-up race.
 
 sphinxcontrib-katex (0.9.11) renders every formula at build time through a small Node.js server.
 This extension adjusts three things it does not let a ``conf.py`` setting reach:
