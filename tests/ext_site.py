@@ -3,10 +3,12 @@ and build a tiny Sphinx project in a temporary folder."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import sys
 import warnings
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -14,6 +16,11 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 HTML = DOCS / "_build" / "html"
 if str(DOCS / "_ext") not in sys.path:
     sys.path.insert(0, str(DOCS / "_ext"))  # the extensions live beside the book, not in a package
+
+
+def extension(name: str) -> ModuleType:
+    """One of the book's extensions, imported from docs/_ext."""
+    return importlib.import_module(name)
 
 
 def built(name: str) -> str:
@@ -30,7 +37,7 @@ def build(tmp_path: Path, conf: str, pages: dict[str, str], builder: str = "html
     from sphinx.testing.util import SphinxTestApp  # it undoes docutils' global registrations
 
     src = tmp_path / "src"
-    src.mkdir()
+    src.mkdir(parents=True)
     (src / "conf.py").write_text(
         f"import sys\nsys.path.insert(0, {str(DOCS / '_ext')!r})\n" + conf, encoding="utf-8"
     )
