@@ -46,8 +46,9 @@ def _front_matter_end(lines: list[str]) -> int:
     return 0
 
 
-def prose_lines(path: Path, text: str | None = None) -> Iterator[ProseLine]:
-    """Yield the prose of a page with everything that is not prose removed."""
+def _lines(path: Path, text: str | None) -> Iterator[tuple[int, str, bool]]:
+    """``(line number, line, in display math)`` for every line outside front matter, code,
+    comments, targets and directive options."""
     lines = (path.read_text(encoding="utf-8") if text is None else text).splitlines()
     stack: list[tuple[str, bool]] = []  # open fences: (marker, is_code)
     in_math = False
@@ -74,16 +75,41 @@ def prose_lines(path: Path, text: str | None = None) -> Iterator[ProseLine]:
             closes_here = stripped.count("$$") >= 2
             if not closes_here:
                 in_math = not in_math
+            yield i + 1, re.sub(r"\$\$\s*\([\w-]+\)\s*$", "", line).replace("$$", " "), True
             continue
         if in_math:
+            yield i + 1, line, True
             continue
         if stripped.startswith("%") or re.match(r"^\(.+\)=$", stripped):
             continue  # MyST comments and targets
         if stack and re.match(r"^:[\w-]+:", stripped):
             continue  # directive options such as :name: or :alt:
+        yield i + 1, line, False
+
+
+def prose_lines(path: Path, text: str | None = None) -> Iterator[ProseLine]:
+    """Yield the prose of a page with everything that is not prose removed."""
+    for lineno, line, is_math in _lines(path, text):
+        if is_math:
+            continue
         for pattern in INLINE_DROPS:
             line = pattern.sub(" ", line)
-        yield ProseLine(path, i + 1, line)
+        yield ProseLine(path, lineno, line)
+
+
+INLINE_MATH = re.compile(r"\$\$(.*?)\$\$|(?<!\\)\$([^$]+?)(?<!\\)\$|\{math\}`([^`]*)`")
+
+
+def math_lines(path: Path, text: str | None = None) -> Iterator[ProseLine]:
+    """Yield the math of a page: each display-math line, and each inline formula of a prose
+    line (``$...$`` or the ``{math}`` role), without inline code."""
+    for lineno, line, is_math in _lines(path, text):
+        if is_math:
+            yield ProseLine(path, lineno, line)
+            continue
+        line = re.sub(r"(?<!\{math\})`[^`]*`", " ", line)  # inline code is not math
+        for match in INLINE_MATH.finditer(line):
+            yield ProseLine(path, lineno, next(g for g in match.groups() if g is not None))
 
 
 def pages() -> list[Path]:

@@ -39,9 +39,7 @@ def _book_settings(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> dict
 
 def local_urls(html: str) -> list[str]:
     """The page's own URLs: not other sites, fragments, data or mail."""
-    return [
-        u for u in URL.findall(html) if not re.match(r"(https?:|mailto:|data:|#|$)", u)
-    ]
+    return [u for u in URL.findall(html) if not re.match(r"(https?:|mailto:|data:|#|$)", u)]
 
 
 def test_local_urls_skips_other_hosts() -> None:
