@@ -14,9 +14,10 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
-# Fenced blocks whose whole body is code, not prose.
+# Fenced blocks whose whole body is code, not prose (or, for {paper-quote}, the paper's words).
 CODE_FENCES = re.compile(
-    r"^\{(code-cell|code-block|code|eval-rst|toctree|bibliography|math|raw|literalinclude)\}"
+    r"^\{(code-cell|code-block|code|eval-rst|toctree|bibliography|math|raw|literalinclude"
+    r"|paper-quote)\}"
     r"|^(python|ipython3?|text|bash|console|toml|yaml|json|pycon|)$"
 )
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,}|:{3,})\s*(.*)$")
