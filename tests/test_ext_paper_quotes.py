@@ -46,8 +46,13 @@ def test_misquotations_fail(quote: str) -> None:
 
 def test_every_passage_is_in_the_paper_notes() -> None:
     """The verbatim file holds only words of the notes (the notes' text, white space folded)."""
-    notes = Path(__file__).resolve().parents[2] / "shared" / "paper-notes.md"
-    if not notes.exists():
+    # beside the clone, or beside the folder of its git worktrees (…/wt/<name>)
+    here = Path(__file__).resolve().parents[1]
+    candidates = [here.parent / "shared", here.parent.parent / "shared"]
+    notes = next(
+        (c / "paper-notes.md" for c in candidates if (c / "paper-notes.md").is_file()), None
+    )
+    if notes is None:
         pytest.skip("the project's paper notes are not beside this clone")
     text = paper_quotes.normalize(
         " ".join(line.lstrip("> ") for line in notes.read_text(encoding="utf-8").splitlines())
