@@ -50,13 +50,19 @@ def remove_stale(root: Path, keep: str) -> None:
                 shutil.rmtree(stale, ignore_errors=True)
 
 
+def cache_folder(confdir: Path, package: str, root: str) -> Path:
+    """The cache folder for the package's current source (also for tools that execute the
+    pages ahead of the build: they must fill the cache that the build reads)."""
+    digest = source_hash(package_files((confdir / package).resolve()))
+    return confdir / root / digest
+
+
 def _configure(app: Sphinx, config: Config) -> None:
-    confdir = Path(app.confdir)
-    package = (confdir / config.execution_cache_package).resolve()
-    root = confdir / config.execution_cache_root
-    digest = source_hash(package_files(package))
-    remove_stale(root, digest)
-    config.nb_execution_cache_path = str(root / digest)
+    folder = cache_folder(
+        Path(app.confdir), config.execution_cache_package, config.execution_cache_root
+    )
+    remove_stale(folder.parent, folder.name)
+    config.nb_execution_cache_path = str(folder)
 
 
 def _depend_on_package(app: Sphinx, docname: str, source: list[str]) -> None:
