@@ -139,7 +139,8 @@ page_assets = {  # asset -> markers of what it styles or drives; kept on pages t
 # -- 404 page --------------------------------------------------------------------------------
 # Served for any missing URL at any depth, so its links are absolute: under the path the book
 # is published at. Read the Docs sets READTHEDOCS_CANONICAL_URL (".../en/latest/") in its
-# builds; elsewhere the book is on GitHub Pages (pyproject's Documentation URL, "/bnref/").
+# builds (sphinx-notfound-page's own default there); elsewhere the book is on GitHub Pages
+# (pyproject's Documentation URL, "/bnref/"). tests/test_ext_notfound_root.py builds both.
 published_url = os.environ.get("READTHEDOCS_CANONICAL_URL") or PROJECT["urls"]["Documentation"]
 notfound_urls_prefix = urlparse(published_url).path.rstrip("/") + "/"
 notfound_context = {
