@@ -18,6 +18,21 @@ the VJP, as a training step does: two live (m, d) results make malloc return its
 to the system after each sample and fault them in again in the next, which is the allocator's
 cost, not bnref's (``MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000`` in
 the environment removes it).
+
+PyTorch, when it is importable, adds the case "torch fwd + bwd": the same data through
+``torch.ops.aten.native_batch_norm`` (training mode) and ``native_batch_norm_backward``, the
+CPU kernels behind ``torch.nn.functional.batch_norm`` and its autograd backward, in float64 on
+one thread (``torch.set_num_threads(1)``); "torch autograd" times the same through
+``torch.nn.functional.batch_norm(training=True)`` and ``torch.autograd.grad``. The line
+"bnref / torch" compares "forward + exact vjp" with "torch fwd + bwd" (issue 11's target:
+within 1.6x). The ``bench`` session does not install torch; to get these lines, run this file
+from an environment that has bnref's dependencies and torch, e.g.::
+
+    uv venv /tmp/torchenv && uv pip install --python /tmp/torchenv torch numpy threadpoolctl
+    PYTHONPATH=. /tmp/torchenv/bin/python benchmarks/bench_batchnorm.py
+
+(plain PyPI ``torch``; its CUDA libraries are downloaded but not used). numpy's BLAS is held to
+one thread too when ``threadpoolctl`` is importable; the timed bnref code calls no BLAS routine.
 """
 
 from __future__ import annotations
@@ -35,8 +50,59 @@ import numpy as np
 
 import bnref
 
+try:  # optional: the "torch fwd + bwd" column
+    import torch
+except ImportError:  # pragma: no cover - depends on the environment
+    torch = None
+
 SHAPES = [(256, 1024), (4096, 512)]
 TARGET = ((4096, 512), "forward + exact vjp", 10.0)
+TORCH_TARGET = 1.6  # issue 11: bnref's forward + backward within 1.6x of PyTorch's kernels
+TORCH_CASE = "torch fwd + bwd"
+TORCH_AUTOGRAD = "  torch autograd"
+
+
+def one_thread() -> object:
+    """Hold numpy's BLAS (threadpoolctl, if installed) and torch to one thread each."""
+    if torch is not None:
+        torch.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=1)
+
+
+def torch_case(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dy: np.ndarray) -> Any:
+    """PyTorch's CPU forward + backward (training mode, float64) on the same arrays."""
+    assert torch is not None
+    tx, tdy = torch.from_numpy(x), torch.from_numpy(dy)
+    tgamma, tbeta = torch.from_numpy(gamma), torch.from_numpy(beta)
+    aten = torch.ops.aten
+    mask = [True, True, True]
+
+    def forward_backward() -> object:
+        y, mean, invstd = aten.native_batch_norm(tx, tgamma, tbeta, None, None, True, 0.1, 1e-5)
+        del y  # freed before the backward allocates, like bnref's case
+        return aten.native_batch_norm_backward(
+            tdy, tx, tgamma, None, None, mean, invstd, True, 1e-5, mask
+        )
+
+    return forward_backward
+
+
+def torch_autograd_case(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dy: np.ndarray) -> Any:
+    """The same through the public API: ``F.batch_norm(training=True)`` and ``autograd.grad``."""
+    assert torch is not None
+    leaves = [torch.from_numpy(a).requires_grad_() for a in (x, gamma, beta)]
+    tdy = torch.from_numpy(dy)
+
+    def forward_backward() -> object:
+        tx, tgamma, tbeta = leaves
+        y = torch.nn.functional.batch_norm(tx, None, None, tgamma, tbeta, training=True)
+        return torch.autograd.grad(y, leaves, tdy)
+
+    return forward_backward
 
 
 def environment() -> dict[str, Any]:
@@ -54,6 +120,10 @@ def environment() -> dict[str, Any]:
         "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "thread_env": {name: os.environ.get(name) for name in threads},
         "load_avg": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")},
+        "torch": None
+        if torch is None
+        else f"{torch.__version__}, {torch.get_num_threads()} thread",
     }
 
 
@@ -70,7 +140,7 @@ def cases(m: int, d: int) -> dict[str, Callable[[], object]]:
     def forward_and_vjp_held() -> object:
         return bnref.batch_norm(x, gamma, beta), bnref.batch_norm_vjp(x, gamma, beta, dy)
 
-    return {
+    timed: dict[str, Callable[[], object]] = {
         "x.copy()": x.copy,
         "forward": lambda: bnref.batch_norm(x, gamma, beta),
         "exact vjp": lambda: bnref.batch_norm_vjp(x, gamma, beta, dy),
@@ -78,6 +148,10 @@ def cases(m: int, d: int) -> dict[str, Callable[[], object]]:
         "forward + exact vjp": forward_then_vjp,
         "  the same, y held": forward_and_vjp_held,
     }
+    if torch is not None:
+        timed[TORCH_AUTOGRAD] = torch_autograd_case(x, gamma, beta, dy)
+        timed[TORCH_CASE] = torch_case(x, gamma, beta, dy)
+    return timed
 
 
 def measure(funcs: dict[str, Callable[[], object]], rounds: int) -> dict[str, np.ndarray]:
@@ -100,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=31, help="samples per case (default 31)")
     args = parser.parse_args(argv)
 
+    limits = one_thread()  # noqa: F841 - held for the whole run
     env = environment()
     for key, value in env.items():
         print(f"{key:12s} {value}")
@@ -124,6 +199,23 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{name:20s} {f'({m}, {d})':>12s} {row['median_ms']:10.3f} {row['min_ms']:8.3f}"
                 f" {row['ratio_median']:11.1f}x {row['ratio_min']:7.1f}x"
+            )
+        if torch is not None:
+            ours = next(r for r in rows[-len(times) :] if r["case"] == "forward + exact vjp")
+            theirs = rows[-1]
+            ratio = ours["median_ms"] / theirs["median_ms"], ours["min_ms"] / theirs["min_ms"]
+            rows.append(
+                {
+                    "case": "bnref / torch",
+                    "m": m,
+                    "d": d,
+                    "ratio_median": ratio[0],
+                    "ratio_min": ratio[1],
+                }
+            )
+            print(
+                f"{'bnref / torch':20s} {f'({m}, {d})':>12s} {'':19s} {ratio[0]:11.2f}x"
+                f" {ratio[1]:7.2f}x   (target {TORCH_TARGET:g}x)"
             )
         print()
 

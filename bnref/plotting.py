@@ -227,82 +227,100 @@ def layer_graph(m: int = 3, *, stop_gradient: bool = True) -> Figure:
         raise ValueError(f"m must be an integer between 2 and 6; got {m!r}")
     with _style():
         fig, (ax,) = _figure(1.6 + 0.49 * m)
-        col = {"a": 0.9, "u": 3.15, "x": 5.4, "xhat": 8.75, "loss": 10.9}
-        rows = {i: float(m - i + 1) for i in range(1, m + 1)}  # example 1 on top
         top = m + 1.25
-        mid = (m + 1) / 2
         shared = {"W": (2.05, top), "b": (4.3, top), "mu": (7.05, top)}
-
-        _node(ax, *shared["W"], r"$W_{kj}$", COLORS["shared"])
-        _node(ax, *shared["b"], r"$b_k$", COLORS["shared"])
-        _node(ax, *shared["mu"], r"$\mu_k$", COLORS["shared"])
-        _node(ax, col["loss"], mid, r"$\ell$", COLORS["node"])
-        cut = COLORS["naive"] if stop_gradient else "black"
-        for i, y in rows.items():
-            a, u = (col["a"], y), (col["u"], y)
-            x, xhat = (col["x"], y), (col["xhat"], y)
-            _node(ax, *a, rf"$a^{{(l-1)}}_{{{i}}}$", COLORS["node"])
-            _node(ax, *u, rf"$u_{{{i}k}}$", COLORS["node"])
-            _node(ax, *x, rf"$x_{{{i}k}}$", COLORS["node"])
-            _node(ax, *xhat, rf"$\hat{{x}}_{{{i}k}}$", COLORS["node"])
-            ax.text(-0.05, y, f"$i = {i}$", ha="right", va="center", fontsize=11)
-            _arrow(ax, a, u)
-            _arrow(ax, shared["W"], _corner(u, "left"), exact_end=True)
-            _arrow(ax, u, x)
-            _arrow(ax, shared["b"], _corner(x, "left"), exact_end=True)
-            _arrow(
-                ax,
-                _corner(x, "right"),
-                shared["mu"],
-                color=cut,
-                dashed=stop_gradient,
-                exact_start=True,
-            )
-            _arrow(ax, shared["mu"], _corner(xhat, "left"), exact_end=True)
-            _arrow(ax, x, xhat)
-            _arrow(ax, xhat, (col["loss"], mid))
-
-        ax.text(
-            -0.05,
-            top,
-            "one per unit $k$,\nshared by all $i$",
-            ha="right",
-            va="center",
-            fontsize=10,
-            style="italic",
+        for name, label in (("W", r"$W_{kj}$"), ("b", r"$b_k$"), ("mu", r"$\mu_k$")):
+            _node(ax, *shared[name], label, COLORS["shared"])
+        _graph_examples(ax, m, shared, stop_gradient)
+        _graph_headings(ax, top)
+        fig.legend(
+            handles=_graph_legend(stop_gradient), loc="outside lower center", ncols=1, frameon=False
         )
-        heads = {
-            "a": "previous\nlayer",
-            "u": "weighted\ninput",
-            "x": "pre-\nactivation",
-            "xhat": "centered",
-            "loss": "loss",
-        }
-        for key, text in heads.items():
-            ax.text(col[key], 0.45, text, ha="center", va="top", fontsize=10, color="#333333")
-
-        handles = [
-            Line2D(
-                [], [], color="black", lw=1.0, label="forward edge; the exact gradient flows back"
-            ),
-        ]
-        if stop_gradient:
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=COLORS["naive"],
-                    lw=1.6,
-                    ls=(0, (4, 2.5)),
-                    label=r"edge $x_{jk} \to \mu_k$ cut by the naive gradient (stop-gradient)",
-                )
-            )
-        fig.legend(handles=handles, loc="outside lower center", ncols=1, frameon=False)
         ax.set_xlim(-1.55, 11.5)
         ax.set_ylim(-0.45, top + 0.4)
         ax.set_aspect("equal")
         ax.axis("off")
     return fig
+
+
+_COLUMNS = {"a": 0.9, "u": 3.15, "x": 5.4, "xhat": 8.75, "loss": 10.9}
+"""The x position of each column of :func:`layer_graph`."""
+
+
+def _graph_examples(
+    ax: Axes, m: int, shared: dict[str, tuple[float, float]], stop_gradient: bool
+) -> None:
+    """The loss node, then one row per example ``i``: its boxes and every edge into them."""
+    col = _COLUMNS
+    mid = (m + 1) / 2
+    rows = {i: float(m - i + 1) for i in range(1, m + 1)}  # example 1 on top
+    _node(ax, col["loss"], mid, r"$\ell$", COLORS["node"])
+    cut = COLORS["naive"] if stop_gradient else "black"
+    for i, y in rows.items():
+        a, u = (col["a"], y), (col["u"], y)
+        x, xhat = (col["x"], y), (col["xhat"], y)
+        _node(ax, *a, rf"$a^{{(l-1)}}_{{{i}}}$", COLORS["node"])
+        _node(ax, *u, rf"$u_{{{i}k}}$", COLORS["node"])
+        _node(ax, *x, rf"$x_{{{i}k}}$", COLORS["node"])
+        _node(ax, *xhat, rf"$\hat{{x}}_{{{i}k}}$", COLORS["node"])
+        ax.text(-0.05, y, f"$i = {i}$", ha="right", va="center", fontsize=11)
+        _arrow(ax, a, u)
+        _arrow(ax, shared["W"], _corner(u, "left"), exact_end=True)
+        _arrow(ax, u, x)
+        _arrow(ax, shared["b"], _corner(x, "left"), exact_end=True)
+        _arrow(
+            ax,
+            _corner(x, "right"),
+            shared["mu"],
+            color=cut,
+            dashed=stop_gradient,
+            exact_start=True,
+        )
+        _arrow(ax, shared["mu"], _corner(xhat, "left"), exact_end=True)
+        _arrow(ax, x, xhat)
+        _arrow(ax, xhat, (col["loss"], mid))
+
+
+def _graph_headings(ax: Axes, top: float) -> None:
+    """The label of the shared band and a heading under every column."""
+    col = _COLUMNS
+    ax.text(
+        -0.05,
+        top,
+        "one per unit $k$,\nshared by all $i$",
+        ha="right",
+        va="center",
+        fontsize=10,
+        style="italic",
+    )
+    heads = {
+        "a": "previous\nlayer",
+        "u": "weighted\ninput",
+        "x": "pre-\nactivation",
+        "xhat": "centered",
+        "loss": "loss",
+    }
+    for key, text in heads.items():
+        ax.text(col[key], 0.45, text, ha="center", va="top", fontsize=10, color="#333333")
+
+
+def _graph_legend(stop_gradient: bool) -> list[Line2D]:
+    """One entry for the forward edges; one for the cut edges when they are drawn."""
+    handles = [
+        Line2D([], [], color="black", lw=1.0, label="forward edge; the exact gradient flows back"),
+    ]
+    if stop_gradient:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=COLORS["naive"],
+                lw=1.6,
+                ls=(0, (4, 2.5)),
+                label=r"edge $x_{jk} \to \mu_k$ cut by the naive gradient (stop-gradient)",
+            )
+        )
+    return handles
 
 
 # -- The centering Jacobian as a projection ----------------------------------------------------
@@ -352,90 +370,102 @@ def projection_figure(naive: ArrayLike, exact: ArrayLike) -> Figure:
     with _style():
         fig, (ax,) = _figure(3.6)
         reach = 1.25 * float(max(np.abs(g).max(), np.abs(p).max(), 1e-12))
-        line = np.array([-reach, reach])
-        ax.plot(line, -line, color=COLORS["exact"], lw=1.2, alpha=0.6, zorder=1)
-        ax.plot(line, line, color=COLORS["neutral"], lw=1.0, ls=":", zorder=1)
-        ax.axhline(0.0, color="#BBBBBB", lw=0.8, zorder=0)
-        ax.axvline(0.0, color="#BBBBBB", lw=0.8, zorder=0)
-        # Each line is labelled along itself; the plane's label goes on the side of the origin
-        # away from the exact gradient, so that the two never overlap.
-        side = 1.0 if p[0] - p[1] > 0 else -1.0
-        ax.text(
-            -0.55 * reach * side,
-            0.55 * reach * side,
-            r"$v_1 + v_2 = 0$ (exact)",
-            color=COLORS["exact"],
-            rotation=-45,
-            rotation_mode="anchor",
-            ha="center",
-            va="bottom",
-            fontsize=10,
-        )
-        ax.text(
-            0.6 * reach,
-            0.6 * reach,
-            r"$\mathbf{1}$ (a shift of $b$)",
-            color=COLORS["neutral"],
-            rotation=45,
-            rotation_mode="anchor",
-            ha="center",
-            va="bottom",
-            fontsize=10,
-        )
-
-        def arrow(start: Array, end: Array, color: str, ls: str = "-") -> None:
-            ax.annotate(
-                "",
-                xy=(float(end[0]), float(end[1])),
-                xytext=(float(start[0]), float(start[1])),
-                arrowprops={
-                    "arrowstyle": "-|>",
-                    "color": color,
-                    "lw": 2.0,
-                    "ls": ls,
-                    "shrinkA": 0,
-                    "shrinkB": 0,
-                    "mutation_scale": 14,
-                },
-                zorder=3,
-            )
-
+        _projection_lines(ax, p, reach)
         origin = np.zeros(2)
-        arrow(origin, g, COLORS["naive"])
-        arrow(origin, p, COLORS["exact"])
-        arrow(p, g, COLORS["removed"], ls="--")
-
-        # A right-angle mark at the exact gradient's tip: the removed part is orthogonal.
-        size = 0.07 * reach
-        along = np.array([1.0, -1.0]) / np.sqrt(2.0) * np.sign((g - p).sum() or 1.0)
-        across = np.array([1.0, 1.0]) / np.sqrt(2.0) * np.sign((g - p).sum() or 1.0)
-        toward_origin = -np.sign(p @ along) if p @ along else 1.0
-        c1 = p + toward_origin * along * size
-        corner = c1 + across * size
-        c2 = p + across * size
-        ax.plot([c1[0], corner[0], c2[0]], [c1[1], corner[1], c2[1]], color="black", lw=0.8)
-
-        handles = [
-            Line2D([], [], color=COLORS["naive"], lw=2, label=r"naive: $g$"),
-            Line2D(
-                [], [], color=COLORS["exact"], lw=2, label=r"exact: $Jg = g - \bar{g}\mathbf{1}$"
-            ),
-            Line2D(
-                [],
-                [],
-                color=COLORS["removed"],
-                lw=2,
-                ls="--",
-                label=r"removed: $\bar{g}\mathbf{1}$",
-            ),
-        ]
-        ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.04, 0.5))
+        _vector_arrow(ax, origin, g, COLORS["naive"])
+        _vector_arrow(ax, origin, p, COLORS["exact"])
+        _vector_arrow(ax, p, g, COLORS["removed"], ls="--")
+        _right_angle(ax, g, p, reach)
+        ax.legend(handles=_projection_legend(), loc="center left", bbox_to_anchor=(1.04, 0.5))
         ax.set_xlim(-reach, reach)
         ax.set_ylim(-reach, reach)
         ax.set_aspect("equal")
         ax.set_xlabel("$v_1$ (example 1)")
         ax.set_ylabel("$v_2$ (example 2)")
     return fig
+
+
+def _projection_lines(ax: Axes, p: Array, reach: float) -> None:
+    """The line ``v_1 + v_2 = 0`` (where the exact gradient lies), the direction ``1``, the
+    axes, and a label along each line."""
+    line = np.array([-reach, reach])
+    ax.plot(line, -line, color=COLORS["exact"], lw=1.2, alpha=0.6, zorder=1)
+    ax.plot(line, line, color=COLORS["neutral"], lw=1.0, ls=":", zorder=1)
+    ax.axhline(0.0, color="#BBBBBB", lw=0.8, zorder=0)
+    ax.axvline(0.0, color="#BBBBBB", lw=0.8, zorder=0)
+    # Each line is labelled along itself; the plane's label goes on the side of the origin
+    # away from the exact gradient, so that the two never overlap.
+    side = 1.0 if p[0] - p[1] > 0 else -1.0
+    ax.text(
+        -0.55 * reach * side,
+        0.55 * reach * side,
+        r"$v_1 + v_2 = 0$ (exact)",
+        color=COLORS["exact"],
+        rotation=-45,
+        rotation_mode="anchor",
+        ha="center",
+        va="bottom",
+        fontsize=10,
+    )
+    ax.text(
+        0.6 * reach,
+        0.6 * reach,
+        r"$\mathbf{1}$ (a shift of $b$)",
+        color=COLORS["neutral"],
+        rotation=45,
+        rotation_mode="anchor",
+        ha="center",
+        va="bottom",
+        fontsize=10,
+    )
+
+
+def _vector_arrow(ax: Axes, start: Array, end: Array, color: str, ls: str = "-") -> None:
+    """An arrow from ``start`` to ``end`` in data coordinates."""
+    ax.annotate(
+        "",
+        xy=(float(end[0]), float(end[1])),
+        xytext=(float(start[0]), float(start[1])),
+        arrowprops={
+            "arrowstyle": "-|>",
+            "color": color,
+            "lw": 2.0,
+            "ls": ls,
+            "shrinkA": 0,
+            "shrinkB": 0,
+            "mutation_scale": 14,
+        },
+        zorder=3,
+    )
+
+
+def _right_angle(ax: Axes, g: Array, p: Array, reach: float) -> None:
+    """A right-angle mark at the exact gradient's tip: the removed part is orthogonal."""
+    size = 0.07 * reach
+    along = np.array([1.0, -1.0]) / np.sqrt(2.0) * np.sign((g - p).sum() or 1.0)
+    across = np.array([1.0, 1.0]) / np.sqrt(2.0) * np.sign((g - p).sum() or 1.0)
+    toward_origin = -np.sign(p @ along) if p @ along else 1.0
+    c1 = p + toward_origin * along * size
+    corner = c1 + across * size
+    c2 = p + across * size
+    ax.plot([c1[0], corner[0], c2[0]], [c1[1], corner[1], c2[1]], color="black", lw=0.8)
+
+
+def _projection_legend() -> list[Line2D]:
+    """The naive gradient, the exact one and the removed component, in their colours."""
+    handles = [
+        Line2D([], [], color=COLORS["naive"], lw=2, label=r"naive: $g$"),
+        Line2D([], [], color=COLORS["exact"], lw=2, label=r"exact: $Jg = g - \bar{g}\mathbf{1}$"),
+        Line2D(
+            [],
+            [],
+            color=COLORS["removed"],
+            lw=2,
+            ls="--",
+            label=r"removed: $\bar{g}\mathbf{1}$",
+        ),
+    ]
+    return handles
 
 
 def removed_component_figure(naive: ArrayLike, exact: ArrayLike) -> Figure:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
@@ -693,6 +693,144 @@ def _accuracy(logits: Array, labels: Array) -> float:
     return float(np.mean(np.argmax(logits, axis=1) == labels))
 
 
+class _Settings(NamedTuple):
+    """The validated arguments of :func:`train`."""
+
+    mode: Mode
+    sizes: tuple[int, ...]
+    lr: float
+    steps: int
+    eps: float
+    train_bias: bool
+    batch_size: int
+    momentum: float
+    data: Dataset
+    test: Dataset
+
+
+def _settings(
+    mode: Mode,
+    layers: Sequence[int],
+    keep_bias: bool,
+    lr: float,
+    steps: int,
+    batch_size: int,
+    momentum: float,
+    eps: float,
+    data: Dataset | None,
+    test: Dataset | None,
+) -> _Settings:
+    """Validate the arguments of :func:`train`, in the order its docstring lists them."""
+    mode = _mode(mode)
+    sizes = _layers(layers)
+    lr = _validate.finite_real(lr, "lr")
+    if lr <= 0:
+        raise ValueError(f"lr must be a finite real number > 0; got {lr!r}")
+    steps = _validate.count(steps, "steps")
+    eps = _validate.eps_value(eps)
+    if not isinstance(keep_bias, bool):
+        raise ValueError(f"keep_bias must be True or False; got {keep_bias!r}")
+    data = _dataset(
+        make_dataset(512, seed=0) if data is None else data, "data", sizes[0], sizes[-1]
+    )
+    test = _dataset(
+        make_dataset(256, seed=1) if test is None else test, "test", sizes[0], sizes[-1]
+    )
+    batch_size = _batch_size(batch_size, data.inputs.shape[0])
+    if not 0 < _validate.finite_real(momentum, "momentum") <= 1:
+        raise ValueError(f"momentum must satisfy 0 < momentum <= 1; got {momentum!r}")
+    # "none" has no β to play the role of b, so it always trains b.
+    train_bias = keep_bias or mode == "none"
+    return _Settings(mode, sizes, lr, steps, eps, train_bias, batch_size, momentum, data, test)
+
+
+def _batches(rng: np.random.Generator, n: int, batch_size: int, steps: int) -> Iterator[Array]:
+    """The example indices of each step: a fresh permutation per epoch, the last incomplete
+    batch of each epoch dropped."""
+    per_epoch = n // batch_size
+    order = rng.permutation(n)
+    for step in range(steps):
+        if step % per_epoch == 0 and step > 0:
+            order = rng.permutation(n)
+        yield order[(step % per_epoch) * batch_size : (step % per_epoch + 1) * batch_size]
+
+
+def _sgd_update(params: Parameters, grads: Parameters, lr: float, train_bias: bool) -> Parameters:
+    """Book equation ``eq-sgd``, ``θ ← θ - η ∂ℓ/∂θ``, for every trained parameter; the hidden
+    layers' ``b`` only if ``train_bias`` (the output layer's always)."""
+    n_hidden = len(params.gammas)
+    new = Parameters(
+        tuple(w - lr * g for w, g in zip(params.weights, grads.weights, strict=True)),
+        tuple(
+            b - lr * g if train_bias or layer == n_hidden else b
+            for layer, (b, g) in enumerate(zip(params.biases, grads.biases, strict=True))
+        ),
+        tuple(p - lr * g for p, g in zip(params.gammas, grads.gammas, strict=True)),
+        tuple(p - lr * g for p, g in zip(params.betas, grads.betas, strict=True)),
+    )
+    for group in new:
+        for arr in group:
+            _require_finite(arr)
+    return new
+
+
+class _Step(NamedTuple):
+    """One SGD step on a mini-batch: what it measured and where it went."""
+
+    loss: Any
+    logits: Array
+    cache: list[tuple[Array, Array, Array]]
+    params: Parameters
+
+
+def _sgd_step(params: Parameters, inputs: Array, labels: Array, settings: _Settings) -> _Step:
+    """Forward, loss, backward (through ``BN`` as ``settings.mode`` says) and update.
+
+    Raises ``_NonFinite`` (or ``FloatRangeError``) as soon as a value is nan or inf.
+    """
+    mode, eps = settings.mode, settings.eps
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        logits, cache = _forward(params, inputs, mode, eps, check=True)
+        loss, dlogits = _cross_entropy(logits, labels)
+        _require_finite(np.asarray(loss))
+        grads = _backward(params, cache, dlogits, mode, eps, check=True)
+        new = _sgd_update(params, grads, settings.lr, settings.train_bias)
+    return _Step(loss, logits, cache, new)
+
+
+class _History:
+    """The arrays of a :class:`TrainRun`, filled row by row as the run goes."""
+
+    def __init__(self, steps: int, sizes: tuple[int, ...]) -> None:
+        self.loss, self.accuracy = np.full(steps, np.nan), np.full(steps, np.nan)
+        self.test_loss, self.test_accuracy = np.full(steps + 1, np.nan), np.full(steps + 1, np.nan)
+        self.bias = np.empty((steps + 1, sizes[1]))
+        self.weight_norm = np.empty((steps + 1, len(sizes) - 1))
+
+    def record_step(self, step: int, result: _Step, labels: Array) -> None:
+        """The training-mode loss and accuracy of step ``step``."""
+        self.loss[step], self.accuracy[step] = float(result.loss), _accuracy(result.logits, labels)
+
+    def record_state(
+        self, row: int, params: Parameters, running: Sequence[Running], test: Dataset, eps: float
+    ) -> None:
+        """The state after ``row`` steps: ``b^(1)``, the weight norms, the test-set figures."""
+        self.bias[row] = params.biases[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.weight_norm[row] = [np.linalg.norm(w) for w in params.weights]  # may be inf
+            try:
+                logits = _predict(params, running, test.inputs, eps, check=True)
+                self.test_loss[row] = float(_cross_entropy(logits, test.labels)[0])
+                self.test_accuracy[row] = _accuracy(logits, test.labels)
+            except _NonFinite:
+                pass  # finite parameters whose test-set pre-activations overflow: leave nan
+
+    def hold(self, step: int) -> None:
+        """After a diverging step: the parameter histories repeat the last finite row."""
+        self.bias[step + 1 :] = self.bias[step]
+        self.weight_norm[step + 1 :] = self.weight_norm[step]
+
+
 def train(
     mode: Mode = "exact",
     *,
@@ -767,96 +905,36 @@ def train(
     >>> run.loss.shape, run.bias.shape, run.weight_norm.shape, run.diverged_at
     ((3,), (4, 32), (4, 3), None)
     """
-    mode = _mode(mode)
-    sizes = _layers(layers)
-    lr = _validate.finite_real(lr, "lr")
-    if lr <= 0:
-        raise ValueError(f"lr must be a finite real number > 0; got {lr!r}")
-    steps = _validate.count(steps, "steps")
-    eps = _validate.eps_value(eps)
-    if not isinstance(keep_bias, bool):
-        raise ValueError(f"keep_bias must be True or False; got {keep_bias!r}")
-    data = _dataset(
-        make_dataset(512, seed=0) if data is None else data, "data", sizes[0], sizes[-1]
-    )
-    test = _dataset(
-        make_dataset(256, seed=1) if test is None else test, "test", sizes[0], sizes[-1]
-    )
-    n = data.inputs.shape[0]
-    batch_size = _batch_size(batch_size, n)
-    if not 0 < _validate.finite_real(momentum, "momentum") <= 1:
-        raise ValueError(f"momentum must satisfy 0 < momentum <= 1; got {momentum!r}")
-
+    s = _settings(mode, layers, keep_bias, lr, steps, batch_size, momentum, eps, data, test)
     rng = np.random.default_rng(seed)
-    params = _init(sizes, rng)  # the draws of init_parameters(layers, seed=seed)
-    n_hidden, width = len(sizes) - 2, sizes[1]
-    running = [Running(np.zeros(k), np.ones(k)) for k in sizes[1:-1]] if mode != "none" else []
-    train_bias = keep_bias or mode == "none"
-
-    loss, accuracy = np.full(steps, np.nan), np.full(steps, np.nan)
-    test_loss, test_accuracy = np.full(steps + 1, np.nan), np.full(steps + 1, np.nan)
-    bias = np.empty((steps + 1, width))
-    weight_norm = np.empty((steps + 1, n_hidden + 1))
+    params = _init(s.sizes, rng)  # the draws of init_parameters(layers, seed=seed)
+    running = [Running(np.zeros(k), np.ones(k)) for k in s.sizes[1:-1]] if mode != "none" else []
+    history = _History(s.steps, s.sizes)
+    history.record_state(0, params, running, s.test, s.eps)
     diverged_at = None
-
-    def record(row: int) -> None:
-        bias[row] = params.biases[0]
-        with np.errstate(over="ignore", invalid="ignore"):
-            weight_norm[row] = [np.linalg.norm(w) for w in params.weights]  # may overflow to inf
-            try:
-                logits = _predict(params, running, test.inputs, eps, check=True)
-                test_loss[row] = float(_cross_entropy(logits, test.labels)[0])
-                test_accuracy[row] = _accuracy(logits, test.labels)
-            except _NonFinite:
-                pass  # finite parameters whose test-set pre-activations overflow: leave nan
-
-    per_epoch = n // batch_size
-    order = rng.permutation(n)
-    record(0)
-    for step in range(steps):
-        if step % per_epoch == 0 and step > 0:
-            order = rng.permutation(n)
-        batch = order[(step % per_epoch) * batch_size : (step % per_epoch + 1) * batch_size]
-        inputs, labels = data.inputs[batch], data.labels[batch]
+    for step, batch in enumerate(_batches(rng, s.data.inputs.shape[0], s.batch_size, s.steps)):
+        inputs, labels = s.data.inputs[batch], s.data.labels[batch]
         try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                logits, cache = _forward(params, inputs, mode, eps, check=True)
-                step_loss, dlogits = _cross_entropy(logits, labels)
-                _require_finite(np.asarray(step_loss))
-                grads = _backward(params, cache, dlogits, mode, eps, check=True)
-                new = Parameters(
-                    tuple(w - lr * g for w, g in zip(params.weights, grads.weights, strict=True)),
-                    tuple(
-                        b - lr * g if train_bias or layer == n_hidden else b
-                        for layer, (b, g) in enumerate(
-                            zip(params.biases, grads.biases, strict=True)
-                        )
-                    ),
-                    tuple(p - lr * g for p, g in zip(params.gammas, grads.gammas, strict=True)),
-                    tuple(p - lr * g for p, g in zip(params.betas, grads.betas, strict=True)),
-                )
-                for group in new:
-                    for arr in group:
-                        _require_finite(arr)
+            result = _sgd_step(params, inputs, labels, s)
         except (_NonFinite, FloatRangeError):  # a diverging step, not a programming error
             diverged_at = step
-            bias[step + 1 :] = bias[step]
-            weight_norm[step + 1 :] = weight_norm[step]
+            history.hold(step)
             break
-        loss[step], accuracy[step] = float(step_loss), _accuracy(logits, labels)
+        history.record_step(step, result, labels)
         running = [
             update_running(mean, var, x, momentum=momentum)
-            for (mean, var), (_, x, _) in zip(running, cache, strict=False)
+            for (mean, var), (_, x, _) in zip(running, result.cache, strict=False)
         ]
-        params = new
-        record(step + 1)
+        params = result.params
+        history.record_state(step + 1, params, running, s.test, s.eps)
+    h = history
     return TrainRun(
-        loss,
-        accuracy,
-        test_loss,
-        test_accuracy,
-        bias,
-        weight_norm,
+        h.loss,
+        h.accuracy,
+        h.test_loss,
+        h.test_accuracy,
+        h.bias,
+        h.weight_norm,
         params,
         tuple(running),
         diverged_at,
