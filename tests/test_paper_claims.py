@@ -338,7 +338,8 @@ def test_item13_thrown_back_only_when_v_exceeds_the_threshold(eta: float) -> Non
         run = bnref.scale_drift(h, t, [w0], lr=eta, steps=int(v0) + 2)
         w = run.w[:, 0]
         flip = int(np.argmax(w < 0))
-        assert flip > 0 and w[flip] < 0  # it always flips, within v0 steps
+        assert flip > 0  # it always flips, within v0 steps
+        assert w[flip] < 0
         assert v0 / 2 - 1 <= flip - 1 <= v0 / 2 + 1 + np.log(v0) / 2  # about v0/2 steps
         v_n = w[flip - 1] ** 2 / (eta * (1 - a) * m)
         u_flip = w[flip] ** 2 / (eta * (1 + a) * m)
@@ -348,7 +349,8 @@ def test_item13_thrown_back_only_when_v_exceeds_the_threshold(eta: float) -> Non
         assert (stay == 1) == (v_n > v_star)
         stays[round(float(w0), 3)] = stay
     if eta == 0.05:
-        assert stays[1.5] == 8 and stays[3.0] == 1
+        assert stays[1.5] == 8
+        assert stays[3.0] == 1
 
 
 def _generic(seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
