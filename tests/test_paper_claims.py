@@ -322,6 +322,37 @@ def test_item13_a_smaller_step_only_delays_the_flip(eta: float) -> None:
     assert round(float(run.loss[flip] / run.loss[0]), 2) == 6.88
 
 
+@pytest.mark.parametrize("eta", [0.05, 0.0125])
+def test_item13_thrown_back_only_when_v_exceeds_the_threshold(eta: float) -> None:
+    """After the flip w is back on the positive side in one step only when the last positive
+    v_n = w_n² / (η (1 - a) m) exceeds v* = (5 - sqrt 21) / 2 ≈ 0.209 (a = ½), the root of
+    (1 - v)² / v = (1 + a) / (1 - a). From w0 = 1.5 (η = 0.05) w stays negative for 8 steps;
+    w0 = 3 is thrown straight back. Swept over 101 starting points per step size."""
+    a, m = 0.5, 32
+    h, t = _pure_radial(a, m)
+    v_star = (5 - np.sqrt(21)) / 2
+    assert round(v_star, 3) == 0.209
+    stays = {}
+    for w0 in np.linspace(1.0, 6.0, 101):
+        v0 = w0**2 / (eta * (1 - a) * m)
+        run = bnref.scale_drift(h, t, [w0], lr=eta, steps=int(v0) + 2)
+        w = run.w[:, 0]
+        flip = int(np.argmax(w < 0))
+        assert flip > 0  # it always flips, within v0 steps
+        assert w[flip] < 0
+        assert v0 / 2 - 1 <= flip - 1 <= v0 / 2 + 1 + np.log(v0) / 2  # about v0/2 steps
+        v_n = w[flip - 1] ** 2 / (eta * (1 - a) * m)
+        u_flip = w[flip] ** 2 / (eta * (1 + a) * m)
+        back = bnref.scale_drift(h, t, [w[flip]], lr=eta, steps=int(u_flip) + 2)
+        stay = int(np.argmax(back.w[:, 0] > 0))
+        assert stay >= 1
+        assert (stay == 1) == (v_n > v_star)
+        stays[round(float(w0), 3)] = stay
+    if eta == 0.05:
+        assert stays[1.5] == 8
+        assert stays[3.0] == 1
+
+
 def _generic(seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Item 14's setting: d = 5 inputs, m = 32 examples, targets with a nonzero mean."""
     rng = np.random.default_rng(seed)
