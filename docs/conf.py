@@ -61,6 +61,7 @@ extensions = [
     "sphinx_copybutton",
     "solutions",  # _ext/solutions.py: exercises' solutions, folded (<details>)
     "paper_quotes",  # _ext/paper_quotes.py: quotations of the paper, checked verbatim
+    "explorable",  # _ext/explorable.py: explorable figures' script, on their pages only
     "notfound.extension",
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
