@@ -573,7 +573,7 @@ def scaling(
         ),
         description="Two panels over the steps: the weight norm on a log scale, and the loss.",
         controls=[
-            ("a", "scale target a", [_num(v, ".2f") for v in a_grid], defaults[0]),
+            ("a", "target a", [_num(v, ".2f") for v in a_grid], defaults[0]),
             ("w0", "start w₀", [_num(v, ".1f") for v in w_grid], defaults[1]),
         ],
         outputs=[
