@@ -184,9 +184,7 @@ class Explorable:
         marks = []
         for mark in self.marks:
             attrs = "".join(f' {a}="{html.escape(v)}"' for a, v in frame["e"][mark.key].items())
-            marks.append(
-                f'<{mark.tag} data-k="{mark.key}" class="{mark.cls}"{mark.extra}{attrs}/>'
-            )
+            marks.append(f'<{mark.tag} data-k="{mark.key}" class="{mark.cls}"{mark.extra}{attrs}/>')
         defs = (
             "<defs>"
             + "".join(
@@ -195,8 +193,7 @@ class Explorable:
                 '<circle cx="3" cy="3" r="2.6"/></marker>'
                 for kind in ("naive", "exact", "flip")
             )
-            +
-            f'<marker id="bnx-{n}-head" class="bnx-head" viewBox="0 0 10 10" refX="9" refY="5"'
+            + f'<marker id="bnx-{n}-head" class="bnx-head" viewBox="0 0 10 10" refX="9" refY="5"'
             ' markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto">'
             '<path d="M0,0L10,5L0,10z"/></marker></defs>'
         )
@@ -231,13 +228,13 @@ class Explorable:
         )
 
 
-def _frames(
-    controls: Sequence[Sequence[float]], compute: Callable[..., Frame]
-) -> dict[str, Frame]:
+def _frames(controls: Sequence[Sequence[float]], compute: Callable[..., Frame]) -> dict[str, Frame]:
     """One frame per combination of slider positions, keyed "i,j" by the positions' indices."""
     frames = {}
     for idx in itertools.product(*(range(len(c)) for c in controls)):
-        frames[",".join(map(str, idx))] = compute(*(c[i] for c, i in zip(controls, idx, strict=True)))
+        frames[",".join(map(str, idx))] = compute(
+            *(c[i] for c, i in zip(controls, idx, strict=True))
+        )
     return frames
 
 
@@ -307,22 +304,33 @@ def identity(
     marks += [
         Mark("mu", "line", "bnx-mean"),
         Mark("b", "circle", "bnx-ink bnx-pt", ' r="4"'),
-        Mark("naive", "line", "bnx-naive bnx-arrow", f' marker-end="url(#bnx-identity-head)"'),
+        Mark("naive", "line", "bnx-naive bnx-arrow", ' marker-end="url(#bnx-identity-head)"'),
         Mark("exact", "circle", "bnx-exact bnx-ring", ' r="7"'),
     ]
     static = [ax.frame().split("<text")[0]]  # only the number line's axis, labels below
     y0 = ax.top + ax.height
-    static.append("".join(
-        f'<path class="bnx-axis" d="M{ax.x(v)},{y0}v4"/>'
-        f'<text x="{ax.x(v)}" y="{y0 + 15}" text-anchor="middle">{_label(v)}</text>'
-        for v in _ticks(lo, hi, log=False)
-    ))
+    static.append(
+        "".join(
+            f'<path class="bnx-axis" d="M{ax.x(v)},{y0}v4"/>'
+            f'<text x="{ax.x(v)}" y="{y0 + 15}" text-anchor="middle">{_label(v)}</text>'
+            for v in _ticks(lo, hi, log=False)
+        )
+    )
     for key, text in (("x", "x = u + b"), ("xhat", "x̂ = x − μ"), ("b", "b, steps")):
         static.append(f'<path class="bnx-grid" d="M{ax.left},{rows[key]}H{ax.left + ax.width}"/>')
-        static.append(f'<text x="{ax.left - 6}" y="{rows[key] + 4}" text-anchor="end">{text}</text>')
+        static.append(
+            f'<text x="{ax.left - 6}" y="{rows[key] + 4}" text-anchor="end">{text}</text>'
+        )
     static.append(
-        _legend([("bnx-naive", "naive step"), ("bnx-exact bnx-dash", "exact step (0)"),
-                 ("bnx-mean", "mean μ")], ax.left, y0 + 36)
+        _legend(
+            [
+                ("bnx-naive", "naive step"),
+                ("bnx-exact bnx-dash", "exact step (0)"),
+                ("bnx-mean", "mean μ"),
+            ],
+            ax.left,
+            y0 + 36,
+        )
     )
 
     def compute(delta: float) -> Frame:
@@ -337,12 +345,20 @@ def identity(
         for i in range(m):
             e[f"x{i}"] = {"cx": f"{ax.x(x[i, 0]):g}", "cy": f"{rows['x']:g}"}
             e[f"h{i}"] = {"cx": f"{ax.x(x_hat[i, 0]):g}", "cy": f"{rows['xhat']:g}"}
-        e["mu"] = {"x1": f"{ax.x(mu):g}", "x2": f"{ax.x(mu):g}",
-                   "y1": f"{rows['x'] - 12:g}", "y2": f"{rows['x'] + 12:g}"}
+        e["mu"] = {
+            "x1": f"{ax.x(mu):g}",
+            "x2": f"{ax.x(mu):g}",
+            "y1": f"{rows['x'] - 12:g}",
+            "y2": f"{rows['x'] + 12:g}",
+        }
         e["b"] = {"cx": f"{ax.x(bb):g}", "cy": f"{rows['b']:g}"}
-        e["naive"] = {"x1": f"{ax.x(bb):g}", "x2": f"{ax.x(bb + step):g}",
-                      "y1": f"{rows['b'] - 10:g}", "y2": f"{rows['b'] - 10:g}",
-                      "data-value": repr(step)}
+        e["naive"] = {
+            "x1": f"{ax.x(bb):g}",
+            "x2": f"{ax.x(bb + step):g}",
+            "y1": f"{rows['b'] - 10:g}",
+            "y2": f"{rows['b'] - 10:g}",
+            "data-value": repr(step),
+        }
         e["exact"] = {"cx": f"{ax.x(bb - lr * exact):g}", "cy": f"{rows['b'] + 10:g}"}
         moved = float(np.max(np.abs(x_hat - x_hat0)))
         loss = 0.5 * float(np.sum(g**2))
@@ -368,8 +384,12 @@ def identity(
         description="A number line with the batch x, the centered values x̂ and the bias b.",
         controls=[("delta", "Δb", [_num(v, ".1f") for v in grid], default)],
         outputs=[
-            ("b", "b + Δb"), ("mu", "mean μ of x"), ("moved", "largest move of x̂"),
-            ("loss", "loss ℓ"), ("naive", "naive step −η ∂ℓ/∂b"), ("exact", "exact step"),
+            ("b", "b + Δb"),
+            ("mu", "mean μ of x"),
+            ("moved", "largest move of x̂"),
+            ("loss", "loss ℓ"),
+            ("naive", "naive step −η ∂ℓ/∂b"),
+            ("exact", "exact step"),
         ],
         height=ax.top + ax.height + 48,
         static="".join(static),
@@ -409,18 +429,29 @@ def drift(
     defaults = (_default(lr_grid, lr, "lr"), _default(step_grid, n, "n"))
 
     runs = {
-        (eta, k): (bias_drift(u, t, b0=b0, lr=eta, steps=k),
-                   bias_drift(u, t, b0=b0, lr=eta, steps=k, through_mean=True))
-        for eta in lr_grid for k in step_grid
+        (eta, k): (
+            bias_drift(u, t, b0=b0, lr=eta, steps=k),
+            bias_drift(u, t, b0=b0, lr=eta, steps=k, through_mean=True),
+        )
+        for eta in lr_grid
+        for k in step_grid
     }
     b_all = np.concatenate([r.b[:, 0] for pair in runs.values() for r in pair])
     loss_all = np.concatenate([r.loss for pair in runs.values() for r in pair])
     pad = 0.05 * (b_all.max() - b_all.min())
-    top = Axes(60, 24, WIDTH - 80, 130, (0, step_grid[-1]),
-               (float(b_all.min() - pad), float(b_all.max() + pad)), ylabel="bias b")
+    top = Axes(
+        60,
+        24,
+        WIDTH - 80,
+        130,
+        (0, step_grid[-1]),
+        (float(b_all.min() - pad), float(b_all.max() + pad)),
+        ylabel="bias b",
+    )
     lmax = float(loss_all.max()) * 1.25
-    bottom = Axes(60, 200, WIDTH - 80, 80, (0, step_grid[-1]), (0, lmax),
-                  xlabel="step n", ylabel="loss ℓ")
+    bottom = Axes(
+        60, 200, WIDTH - 80, 80, (0, step_grid[-1]), (0, lmax), xlabel="step n", ylabel="loss ℓ"
+    )
     marks = [
         Mark("b_naive", "polyline", "bnx-naive bnx-dots", _dots("drift", "naive")),
         Mark("b_exact", "polyline", "bnx-exact bnx-dots", _dots("drift", "exact")),
@@ -428,9 +459,19 @@ def drift(
         Mark("l_naive", "polyline", "bnx-naive", ' fill="none"'),
         Mark("l_exact", "polyline", "bnx-exact bnx-dash", ' fill="none"'),
     ]
-    static = top.frame() + bottom.frame() + _legend(
-        [("bnx-naive", "naive"), ("bnx-exact bnx-dash", "exact"),
-         ("bnx-closed", "b₀ + nη Σ tᵢ")], 60, 326)
+    static = (
+        top.frame()
+        + bottom.frame()
+        + _legend(
+            [
+                ("bnx-naive", "naive"),
+                ("bnx-exact bnx-dash", "exact"),
+                ("bnx-closed", "b₀ + nη Σ tᵢ"),
+            ],
+            60,
+            326,
+        )
+    )
 
     def compute(eta: float, k: int) -> Frame:
         naive, exact = runs[(eta, k)]
@@ -471,8 +512,10 @@ def drift(
             ("steps", "steps n", [str(v) for v in step_grid], defaults[1]),
         ],
         outputs=[
-            ("b_naive", "naive b after n steps"), ("b_closed", "closed form"),
-            ("b_exact", "exact b after n steps"), ("l_naive", "naive loss"),
+            ("b_naive", "naive b after n steps"),
+            ("b_closed", "closed form"),
+            ("b_exact", "exact b after n steps"),
+            ("l_naive", "naive loss"),
             ("l_exact", "exact loss"),
         ],
         height=336,
@@ -518,14 +561,23 @@ def scaling(
             scale_drift(h, aa * x_hat0 + c, [ww], lr=lr, steps=steps, eps=0.0, through_stats=ex)
             for ex in (False, True)
         )
-        for aa in a_grid for ww in w_grid
+        for aa in a_grid
+        for ww in w_grid
     }
     norms = np.concatenate([r.w_norm for pair in runs.values() for r in pair])
     losses = np.concatenate([r.loss for pair in runs.values() for r in pair])
     wlim = (10 ** math.floor(math.log10(norms.min())), 10 ** math.ceil(math.log10(norms.max())))
     top = Axes(60, 24, WIDTH - 80, 140, (0, steps), wlim, ylabel="|w| (log scale)", ylog=True)
-    bottom = Axes(60, 210, WIDTH - 80, 90, (0, steps), (0, float(losses.max()) * 1.15),
-                  xlabel="step n", ylabel="loss ℓ")
+    bottom = Axes(
+        60,
+        210,
+        WIDTH - 80,
+        90,
+        (0, steps),
+        (0, float(losses.max()) * 1.15),
+        xlabel="step n",
+        ylabel="loss ℓ",
+    )
     marks = [
         Mark("w_naive", "polyline", "bnx-naive", ' fill="none"'),
         Mark("w_exact", "polyline", "bnx-exact bnx-dash", ' fill="none"'),
@@ -533,9 +585,15 @@ def scaling(
         Mark("l_naive", "polyline", "bnx-naive", ' fill="none"'),
         Mark("l_exact", "polyline", "bnx-exact bnx-dash", ' fill="none"'),
     ]
-    static = top.frame() + bottom.frame() + _legend(
-        [("bnx-naive", "naive"), ("bnx-exact bnx-dash", "exact"), ("bnx-flip", "w < 0")],
-        60, 346)
+    static = (
+        top.frame()
+        + bottom.frame()
+        + _legend(
+            [("bnx-naive", "naive"), ("bnx-exact bnx-dash", "exact"), ("bnx-flip", "w < 0")],
+            60,
+            346,
+        )
+    )
     n = np.arange(steps + 1)
 
     def compute(aa: float, ww: float) -> Frame:
@@ -577,9 +635,12 @@ def scaling(
             ("w0", "start w₀", [_num(v, ".1f") for v in w_grid], defaults[1]),
         ],
         outputs=[
-            ("first", "first step with w < 0"), ("negative", "steps with w < 0"),
-            ("flips", "sign changes"), ("w_last", f"naive w after {steps} steps"),
-            ("l_naive", "naive loss, last step"), ("l_exact", "exact loss, last step"),
+            ("first", "first step with w < 0"),
+            ("negative", "steps with w < 0"),
+            ("flips", "sign changes"),
+            ("w_last", f"naive w after {steps} steps"),
+            ("l_naive", "naive loss, last step"),
+            ("l_exact", "exact loss, last step"),
         ],
         height=356,
         static=static,
@@ -627,25 +688,45 @@ def inference(
         counts, _ = np.histogram(batch_variances(pop, size), bins=edges)
         hists[size] = counts / pop.size**size
     pmax = max(float(v.max()) for v in hists.values()) * 1.1
-    top = Axes(60, 24, WIDTH - 80, 130, (0, vmax), (0, pmax),
-               xlabel="batch variance σ²_ℬ", ylabel="share of batches")
+    top = Axes(
+        60,
+        24,
+        WIDTH - 80,
+        130,
+        (0, vmax),
+        (0, pmax),
+        xlabel="batch variance σ²",
+        ylabel="share of batches",
+    )
     sq_max = m_grid[0] / (m_grid[0] - 1) * 1.1
-    bottom = Axes(60, 212, WIDTH - 80, 70, (0, sq_max), (0, 2),
-                  xlabel="mean square of x̂ at inference")
+    bottom = Axes(
+        60, 212, WIDTH - 80, 70, (0, sq_max), (0, 2), xlabel="mean square of x̂ at inference"
+    )
     marks = [Mark(f"bar{j}", "rect", "bnx-bar") for j in range(bins)]
     marks += [
         Mark("e_var", "line", "bnx-naive bnx-thick"),
         Mark("sq_with", "rect", "bnx-exact-fill"),
         Mark("sq_without", "rect", "bnx-naive-fill"),
     ]
-    sx = top.x(sigma2)
-    static = top.frame() + bottom.frame() + (
-        f'<path class="bnx-exact bnx-thick bnx-dash" d="M{sx},{top.top}V{top.top + top.height}"/>'
-        f'<path class="bnx-grid" d="M{bottom.x(1)},{bottom.top}V{bottom.top + bottom.height}"/>'
-        f'<text x="{bottom.left + 4}" y="{bottom.y(1.5) - 6}">with m/(m−1)</text>'
-        f'<text x="{bottom.left + 4}" y="{bottom.y(0.5) - 6}">without</text>'
-    ) + _legend([("bnx-exact bnx-dash", "population variance σ²"),
-                 ("bnx-naive", "mean of σ²_ℬ")], 60, 330)
+    sx, y_end = top.x(sigma2), top.top + top.height
+    static = (
+        top.frame()
+        + bottom.frame()
+        + (
+            f'<path class="bnx-exact bnx-thick bnx-dash" d="M{sx},{top.top}V{y_end}"/>'
+            f'<path class="bnx-grid" d="M{bottom.x(1)},{bottom.top}V{bottom.top + bottom.height}"/>'
+            f'<text x="{bottom.left + 4}" y="{bottom.y(1.5) - 6}">with m/(m−1)</text>'
+            f'<text x="{bottom.left + 4}" y="{bottom.y(0.5) - 6}">without</text>'
+        )
+        + _legend(
+            [
+                ("bnx-exact bnx-dash", "population variance σ²"),
+                ("bnx-naive", "mean batch variance"),
+            ],
+            60,
+            330,
+        )
+    )
     width = top.x(edges[1]) - top.x(edges[0])
 
     def compute(size: int) -> Frame:
@@ -659,16 +740,28 @@ def inference(
         e: dict[str, Attrs] = {}
         for j, p in enumerate(hists[size]):
             y = top.y(float(p))
-            e[f"bar{j}"] = {"x": f"{top.x(edges[j]):g}", "y": f"{y:g}",
-                            "width": f"{round(width - 1, ROUND):g}",
-                            "height": f"{round(top.top + top.height - y, ROUND):g}"}
+            e[f"bar{j}"] = {
+                "x": f"{top.x(edges[j]):g}",
+                "y": f"{y:g}",
+                "width": f"{round(width - 1, ROUND):g}",
+                "height": f"{round(top.top + top.height - y, ROUND):g}",
+            }
         ex = top.x(e_var)
-        e["e_var"] = {"x1": f"{ex:g}", "x2": f"{ex:g}", "y1": f"{top.top:g}",
-                      "y2": f"{top.top + top.height:g}", "data-value": repr(e_var)}
+        e["e_var"] = {
+            "x1": f"{ex:g}",
+            "x2": f"{ex:g}",
+            "y1": f"{top.top:g}",
+            "y2": f"{top.top + top.height:g}",
+            "data-value": repr(e_var),
+        }
         for key, v, row in (("sq_with", sq[0], 1.5), ("sq_without", sq[1], 0.5)):
-            e[key] = {"x": f"{bottom.left:g}", "y": f"{bottom.y(row) - 2:g}",
-                      "width": f"{round(bottom.x(v) - bottom.left, ROUND):g}",
-                      "height": "14", "data-value": repr(v)}
+            e[key] = {
+                "x": f"{bottom.left:g}",
+                "y": f"{bottom.y(row) - 2:g}",
+                "width": f"{round(bottom.x(v) - bottom.left, ROUND):g}",
+                "height": "14",
+                "data-value": repr(v),
+            }
         out = {
             "m": str(size),
             "batches": f"{pop.size**size:,}",
@@ -694,9 +787,12 @@ def inference(
         "and without the correction.",
         controls=[("m", "batch size m", [str(v) for v in m_grid], default)],
         outputs=[
-            ("batches", "batches N<sup>m</sup>"), ("e_var", "mean of σ²<sub>ℬ</sub>"),
-            ("pred", "(m−1)/m · σ²"), ("corrected", "m/(m−1) · mean"),
-            ("sq_with", "mean square of x̂, corrected"), ("sq_without", "without correction"),
+            ("batches", "batches N<sup>m</sup>"),
+            ("e_var", "mean of σ²<sub>ℬ</sub>"),
+            ("pred", "(m−1)/m · σ²"),
+            ("corrected", "m/(m−1) · mean"),
+            ("sq_with", "mean square of x̂, corrected"),
+            ("sq_without", "without correction"),
         ],
         height=340,
         static=static,

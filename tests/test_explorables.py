@@ -121,9 +121,11 @@ def test_default_frame_is_drawn_in_the_html(figures: dict[str, explorables.Explo
     for fig in figures.values():
         page = fig.html()
         assert page.startswith(f'<figure class="explorable" id="explorable-{fig.name}"')
-        assert "<figcaption>" in page and "<svg" in page
+        assert "<figcaption>" in page
+        assert "<svg" in page
         data = re.search(r'<script type="application/json" class="bnx-data">(.*)</script>', page)
-        assert data and json.loads(data.group(1)) == json.loads(fig.data_json())
+        assert data
+        assert json.loads(data.group(1)) == json.loads(fig.data_json())
         frame = fig.frames[fig.default_key]
         for key, text in frame["o"].items():
             if key not in {c[0] for c in fig.controls}:
