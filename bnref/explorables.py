@@ -174,7 +174,8 @@ class Explorable:
         return {"values": [c[2] for c in self.controls], "frames": self.frames}
 
     def data_json(self) -> str:
-        return json.dumps(self.data(), separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(self.data(), separators=(",", ":"), ensure_ascii=False)
+        return text.replace("<", "\\u003c")  # nothing in it can close the <script> element
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -325,7 +326,7 @@ def identity(
         _legend(
             [
                 ("bnx-naive", "naive step"),
-                ("bnx-exact bnx-dash", "exact step (0)"),
+                ("bnx-exact", "exact step: 0 (ring)"),
                 ("bnx-mean", "mean μ"),
             ],
             ax.left,
@@ -635,8 +636,8 @@ def scaling(
             ("w0", "start w₀", [_num(v, ".1f") for v in w_grid], defaults[1]),
         ],
         outputs=[
-            ("first", "first step with w < 0"),
-            ("negative", "steps with w < 0"),
+            ("first", "first step with w &lt; 0"),
+            ("negative", "steps with w &lt; 0"),
             ("flips", "sign changes"),
             ("w_last", f"naive w after {steps} steps"),
             ("l_naive", "naive loss, last step"),
