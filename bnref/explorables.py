@@ -177,6 +177,10 @@ class Explorable:
         text = json.dumps(self.data(), separators=(",", ":"), ensure_ascii=False)
         return text.replace("<", "\\u003c")  # nothing in it can close the <script> element
 
+    def __repr__(self) -> str:
+        # Short: a notebook stores this text/plain form next to the HTML, and the frames are long.
+        return f"<Explorable {self.name!r}: {len(self.frames)} frames>"
+
     def _repr_html_(self) -> str:
         return self.html()
 

@@ -154,3 +154,8 @@ def test_default_frame_is_drawn_in_the_html(figures: dict[str, explorables.Explo
 def test_bad_input_names_the_argument(call, name: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=rf"^{name}\b"):
         call()
+
+
+def test_plain_text_form_is_short(figures: dict[str, explorables.Explorable]) -> None:
+    # the notebook stores it next to the HTML; the grid must not be stored twice
+    assert repr(figures["drift"]) == "<Explorable 'drift': 30 frames>"
