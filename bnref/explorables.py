@@ -486,9 +486,15 @@ def drift(
             idx = np.append(idx, k)
         closed_end = b0 + k * eta * float(t.sum())  # eq-drift
         e = {
-            "b_naive": {"points": top.points(idx, naive.b[idx, 0])},
+            "b_naive": {
+                "points": top.points(idx, naive.b[idx, 0]),
+                "data-value": repr(float(naive.b[-1, 0])),
+            },
             "b_exact": {"points": top.points(idx, exact.b[idx, 0])},
-            "b_closed": {"points": top.points([0, k], [b0, closed_end])},
+            "b_closed": {
+                "points": top.points([0, k], [b0, closed_end]),
+                "data-value": repr(closed_end),
+            },
             "l_naive": {"points": bottom.points(idx, naive.loss[idx])},
             "l_exact": {"points": bottom.points(idx, exact.loss[idx])},
         }

@@ -80,7 +80,7 @@ def expect_drift(p: dict[str, str]) -> tuple[dict[str, str], dict[str, float]]:
         "l_naive": _fmt(naive.loss[-1], ".4f"),
         "l_exact": _fmt(exact.loss[-1], ".4f"),
     }
-    return out, {}
+    return out, {"b_naive": naive.b[-1, 0], "b_closed": B + n * lr * T.sum()}
 
 
 def expect_scaling(p: dict[str, str]) -> tuple[dict[str, str], dict[str, float]]:
