@@ -24,6 +24,10 @@ grid point ("frame") is a table of SVG attributes and output texts; ``explorable
 the frame of the sliders' positions and copies its attributes and texts into the page. Without
 JavaScript the reader sees the default frame, which is drawn into the HTML, and the sliders are
 disabled. Numbers are rounded for display here, so rounding noise is never printed.
+
+Each caption states facts about every slider position (for example "the exact step is zero").
+They are asserted over the whole grid while it is computed (the ``# sweep:`` comments), so a
+caption that stopped being true fails the build with an ``AssertionError``.
 """
 
 from __future__ import annotations
@@ -259,6 +263,13 @@ def _dots(name: str, kind: str) -> str:
     return f' fill="none" marker-start="{url}" marker-mid="{url}" marker-end="{url}"'
 
 
+def _claim(holds: bool, caption_says: str) -> None:
+    """Each figure's caption states facts about every slider position; check them as the grid
+    is computed, so that a caption that became false fails the build instead of misleading."""
+    if not holds:
+        raise AssertionError(f"the figure's caption says {caption_says!r}, which fails here")
+
+
 def _bound(value: float, bound: float) -> str:
     """A quantity that is zero up to rounding: print the bound, never the noise."""
     if not abs(value) < bound:
@@ -338,6 +349,9 @@ def identity(
         )
     )
 
+    loss0 = 0.5 * float(np.sum((x_hat0 - t) ** 2))
+    first_step = -lr * float(center_vjp(u + b, x_hat0 - t, through_mean=False).sum())
+
     def compute(delta: float) -> Frame:
         x = u + (b + delta)
         x_hat = center(x)
@@ -367,6 +381,10 @@ def identity(
         e["exact"] = {"cx": f"{ax.x(bb - lr * exact):g}", "cy": f"{rows['b'] + 10:g}"}
         moved = float(np.max(np.abs(x_hat - x_hat0)))
         loss = 0.5 * float(np.sum(g**2))
+        # sweep: x̂ and the loss stay, the naive step is the same wherever b is (every Δb)
+        _claim(abs(loss - loss0) < 1e-12, "neither does the loss")
+        _claim(abs(step - first_step) < 1e-12, "the naive step is the same wherever b is")
+        _claim(abs(mu - float((u + b).mean()) - delta) < 1e-12, "x and μ move by Δb together")
         out = {
             "delta": _num(delta, ".1f"),
             "b": _num(bb, ".2f"),
@@ -485,6 +503,14 @@ def drift(
         if idx[-1] != k:
             idx = np.append(idx, k)
         closed_end = b0 + k * eta * float(t.sum())  # eq-drift
+        # sweep: the caption's facts, at every (η, n) of the grid
+        closed = b0 + np.arange(k + 1) * eta * float(t.sum())
+        _claim(np.allclose(naive.b[:, 0], closed, rtol=0, atol=1e-12), "follows the closed form")
+        _claim(np.allclose(exact.b[:, 0], b0, rtol=0, atol=1e-12), "the exact run's stays at b0")
+        _claim(
+            np.ptp(np.concatenate([naive.loss, exact.loss])) < 1e-12,
+            "the loss is the same constant under both",
+        )
         e = {
             "b_naive": {
                 "points": top.points(idx, naive.b[idx, 0]),
@@ -612,6 +638,18 @@ def scaling(
         w = naive.w[:, 0]
         neg = n[w < 0]
         flips = int(np.sum(np.sign(w[1:]) != np.sign(w[:-1])))
+        # sweep: the caption's facts, at every (a, w0) of the grid
+        _claim(np.allclose(exact.w, ww, rtol=0, atol=1e-12), "exact gradient descent stays")
+        if aa < 1:
+            first = int(neg[0]) if neg.size else -1
+            _claim(
+                first > 0 and bool(np.all(np.diff(naive.w_norm[:first]) < 0)),
+                "with a < 1 the naive |w| collapses, w jumps through zero",
+            )
+            _claim(bool(naive.loss[first] > naive.loss[0]), "the loss jumps")
+        else:
+            _claim(neg.size == 0 and bool(np.all(np.diff(naive.w_norm) > 0)), "|w| grows")
+            _claim(bool(np.ptp(naive.loss) < 1e-9), "at constant loss")
         e = {
             "w_naive": {"points": top.points(n, naive.w_norm)},
             # the exact run is flat: every 5th computed point draws it (and keeps data small)
@@ -743,6 +781,8 @@ def inference(
     def compute(size: int) -> Frame:
         e_var = expected_batch_variance(pop, size)  # eq-bessel, every batch enumerated
         corrected = size / (size - 1) * e_var
+        # sweep: the caption's fact, at every m of the grid (eq-bessel)
+        _claim(math.isclose(e_var, (size - 1) / size * sigma2, rel_tol=1e-12), "(m−1)/m times")
         column = pop[:, None]
         sq = [
             float(np.mean(batch_norm_inference(column, [1.0], [0.0], [mean], [v], eps=0.0) ** 2))

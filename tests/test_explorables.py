@@ -159,3 +159,11 @@ def test_bad_input_names_the_argument(call, name: str) -> None:  # type: ignore[
 def test_plain_text_form_is_short(figures: dict[str, explorables.Explorable]) -> None:
     # the notebook stores it next to the HTML; the grid must not be stored twice
     assert repr(figures["drift"]) == "<Explorable 'drift': 30 frames>"
+
+
+def test_a_false_caption_fails_the_build() -> None:
+    # 3 steps are too few for a = 0.9 to flip w: the caption's "w jumps through zero" is false
+    with pytest.raises(AssertionError, match="jumps through zero"):
+        explorables.scaling(
+            H, 0.3, lr=0.05, steps=3, targets=[0.9, 2.0], a=0.9, w0=5.0, starts=[4.0, 5.0]
+        )
