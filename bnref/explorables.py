@@ -110,6 +110,7 @@ class Axes:
     xlabel: str = ""
     ylabel: str = ""
     ylog: bool = False
+    yticks: bool = True  # False for a panel whose rows are categories, not values
 
     def x(self, v: float) -> float:
         lo, hi = self.xlim
@@ -132,7 +133,7 @@ class Axes:
             px = self.x(v)
             out.append(f'<path class="bnx-axis" d="M{px},{y0}v4"/>')
             out.append(f'<text x="{px}" y="{y0 + 15}" text-anchor="middle">{_label(v)}</text>')
-        for v in _ticks(*self.ylim, log=self.ylog):
+        for v in _ticks(*self.ylim, log=self.ylog) if self.yticks else []:
             py = self.y(v)
             out.append(f'<path class="bnx-axis" d="M{x0},{py}h-4"/>')
             out.append(f'<text x="{x0 - 6}" y="{py + 4}" text-anchor="end">{_label(v)}</text>')
@@ -253,7 +254,7 @@ def _legend(items: Sequence[tuple[str, str]], x: float, y: float) -> str:
     for cls, text in items:
         out.append(f'<path class="{cls}" d="M{x},{y - 4}h16"/>')
         out.append(f'<text x="{x + 21}" y="{y}">{html.escape(text)}</text>')
-        x += 30 + 6.2 * len(text)
+        x += 30 + 7.5 * len(text)  # room for the larger text on phones
     return "".join(out)
 
 
@@ -749,7 +750,14 @@ def inference(
     )
     sq_max = m_grid[0] / (m_grid[0] - 1) * 1.1
     bottom = Axes(
-        60, 212, WIDTH - 80, 70, (0, sq_max), (0, 2), xlabel="mean square of x̂ at inference"
+        60,
+        212,
+        WIDTH - 80,
+        70,
+        (0, sq_max),
+        (0, 2),
+        xlabel="mean square of x̂ at inference",
+        yticks=False,
     )
     marks = [Mark(f"bar{j}", "rect", "bnx-bar") for j in range(bins)]
     marks += [
