@@ -43,6 +43,7 @@ extensions = [
     "citation_listitems",  # bibliography entries are list items (accessibility)
     "section_ref_math",  # a {ref} to a section shows the title's math rendered
     "notfound_root",  # the 404 page's scripts find the site's root from any depth
+    "explorable",  # explorable figures' script and style, on their pages only
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True

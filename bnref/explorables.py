@@ -1,0 +1,860 @@
+"""Explorable figures: the book's experiments over a grid of slider positions, drawn as SVG.
+
+Each function below runs one of the book's experiments with bnref's own functions for every
+position of its sliders and returns an :class:`Explorable`. A page shows it from a code cell
+whose input is hidden (tag ``remove-input``)::
+
+    from bnref import explorables
+    explorables.drift(u, t, b0=b)
+
+The cell is the last expression, so Jupyter displays the object's ``_repr_html_``: a
+``<figure class="explorable">`` with labelled ``<input type="range">`` controls, ``<output>``
+elements, the SVG drawn for the default position, and the whole grid as a
+``<script type="application/json">`` block.
+
+Why a code cell and not a Sphinx directive: the figure then uses the page's own batch (the
+variables the page just computed, not a copy of them), its numbers come from the same kernel run
+as the page's other numbers and are cached with them (the execution cache is keyed on the
+source of ``bnref``), and the page's tests (Sybil) run it. The Sphinx extension
+``docs/_ext/explorable.py`` only adds ``_static/explorable.js`` and ``.css`` to the pages that
+contain such a figure.
+
+No math is done in JavaScript. Python maps every data point to SVG coordinates here, so each
+grid point ("frame") is a table of SVG attributes and output texts; ``explorable.js`` looks up
+the frame of the sliders' positions and copies its attributes and texts into the page. Without
+JavaScript the reader sees the default frame, which is drawn into the HTML, and the sliders are
+disabled. Numbers are rounded for display here, so rounding noise is never printed.
+
+Each caption states facts about every slider position (for example "the exact step is zero").
+They are asserted over the whole grid while it is computed (the ``# sweep:`` comments), so a
+caption that stopped being true fails the build with an ``AssertionError``.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from bnref import _validate
+from bnref.batchnorm import standardize
+from bnref.centering import center, center_vjp
+from bnref.experiments import bias_drift, scale_drift
+from bnref.statistics import batch_norm_inference, expected_batch_variance
+
+__all__ = ["Explorable", "drift", "identity", "inference", "scaling"]
+
+Attrs = dict[str, str]
+Frame = dict[str, Any]  # {"o": {output: text}, "e": {element: {attribute: value}}}
+
+WIDTH = 480  # the SVG's coordinate width; it is scaled to the column (and to a phone)
+ROUND = 1  # SVG coordinates to 0.1 unit: finer than a screen pixel at any column width
+
+
+# -- Validation -------------------------------------------------------------------------------
+
+
+def _grid(values: Iterable[float], name: str, *, positive: bool = False) -> list[float]:
+    """A slider's positions: a non-empty, increasing sequence of finite numbers."""
+    arr = np.asarray(list(values), dtype=float)
+    if arr.ndim != 1 or arr.size < 2 or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be at least two finite numbers; got {arr.tolist()!r}")
+    if np.any(np.diff(arr) <= 0):
+        raise ValueError(f"{name} must be strictly increasing; got {arr.tolist()!r}")
+    if positive and arr[0] <= 0:
+        raise ValueError(f"{name} must be positive; got {arr.tolist()!r}")
+    return [float(v) for v in arr]
+
+
+def _default(values: Sequence[float], default: float, name: str) -> int:
+    """The index of ``default`` in a slider's positions."""
+    for i, v in enumerate(values):
+        if math.isclose(v, default, rel_tol=1e-12, abs_tol=1e-12):
+            return i
+    raise ValueError(f"{name} must be one of the slider positions {list(values)}; got {default!r}")
+
+
+# -- Drawing ----------------------------------------------------------------------------------
+
+
+def _ticks(lo: float, hi: float, log: bool) -> list[float]:
+    if log:
+        return [10.0**k for k in range(math.ceil(math.log10(lo)), math.floor(math.log10(hi)) + 1)]
+    raw = (hi - lo) / 4
+    mag = 10 ** math.floor(math.log10(raw))
+    step = min((s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw), default=10 * mag)
+    return [k * step for k in range(math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9) + 1)]
+
+
+def _label(v: float) -> str:
+    return f"{v:g}".replace("-", "\u2212")
+
+
+@dataclass
+class Axes:
+    """A panel: a pixel box and the data ranges it shows; maps data to SVG coordinates."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    xlabel: str = ""
+    ylabel: str = ""
+    ylog: bool = False
+    yticks: bool = True  # False for a panel whose rows are categories, not values
+
+    def x(self, v: float) -> float:
+        lo, hi = self.xlim
+        return round(self.left + (v - lo) / (hi - lo) * self.width, ROUND)
+
+    def y(self, v: float) -> float:
+        lo, hi = self.ylim
+        if self.ylog:
+            v, lo, hi = (math.log10(max(v, lo)) for v in (v, lo, hi))
+        return round(self.top + self.height - (v - lo) / (hi - lo) * self.height, ROUND)
+
+    def points(self, xs: Iterable[float], ys: Iterable[float]) -> str:
+        return " ".join(f"{self.x(a):g},{self.y(b):g}" for a, b in zip(xs, ys, strict=True))
+
+    def frame(self) -> str:
+        """Axes lines, ticks and labels (the same for every slider position)."""
+        x0, x1, y0 = self.left, self.left + self.width, self.top + self.height
+        out = [f'<path class="bnx-axis" d="M{x0},{self.top}V{y0}H{x1}"/>']
+        for v in _ticks(*self.xlim, log=False):
+            px = self.x(v)
+            out.append(f'<path class="bnx-axis" d="M{px},{y0}v4"/>')
+            out.append(f'<text x="{px}" y="{y0 + 15}" text-anchor="middle">{_label(v)}</text>')
+        for v in _ticks(*self.ylim, log=self.ylog) if self.yticks else []:
+            py = self.y(v)
+            out.append(f'<path class="bnx-axis" d="M{x0},{py}h-4"/>')
+            out.append(f'<text x="{x0 - 6}" y="{py + 4}" text-anchor="end">{_label(v)}</text>')
+        if self.xlabel:
+            out.append(
+                f'<text x="{x1}" y="{y0 + 30}" text-anchor="end">{html.escape(self.xlabel)}</text>'
+            )
+        if self.ylabel:
+            out.append(f'<text x="{x0}" y="{self.top - 8}">{html.escape(self.ylabel)}</text>')
+        return "".join(out)
+
+
+@dataclass
+class Mark:
+    """An SVG element whose attributes change with the sliders (``data-k`` names it)."""
+
+    key: str
+    tag: str  # polyline, line, circle or rect
+    cls: str
+    extra: str = ""  # fixed attributes, e.g. markers
+
+
+@dataclass
+class Explorable:
+    """One explorable figure: its controls, its outputs, and a frame per slider position."""
+
+    name: str
+    caption: str
+    description: str  # the SVG's accessible name
+    controls: list[tuple[str, str, list[str], int]]  # (key, label, value texts, default)
+    outputs: list[tuple[str, str]]  # (key, label)
+    height: float
+    static: str  # SVG content that never changes: axes, legends
+    marks: list[Mark]
+    frames: dict[str, Frame] = field(default_factory=dict)
+
+    @property
+    def default_key(self) -> str:
+        return ",".join(str(c[3]) for c in self.controls)
+
+    def data(self) -> dict[str, Any]:
+        """What the page embeds: the value texts of every control and every frame."""
+        return {"values": [c[2] for c in self.controls], "frames": self.frames}
+
+    def data_json(self) -> str:
+        text = json.dumps(self.data(), separators=(",", ":"), ensure_ascii=False)
+        return text.replace("<", "\\u003c")  # nothing in it can close the <script> element
+
+    def __repr__(self) -> str:
+        # Short: a notebook stores this text/plain form next to the HTML, and the frames are long.
+        return f"<Explorable {self.name!r}: {len(self.frames)} frames>"
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def html(self) -> str:
+        frame, n = self.frames[self.default_key], self.name
+        marks = []
+        for mark in self.marks:
+            attrs = "".join(f' {a}="{html.escape(v)}"' for a, v in frame["e"][mark.key].items())
+            marks.append(f'<{mark.tag} data-k="{mark.key}" class="{mark.cls}"{mark.extra}{attrs}/>')
+        defs = (
+            "<defs>"
+            + "".join(
+                f'<marker id="bnx-{n}-dot-{kind}" class="bnx-dot-{kind}" viewBox="0 0 6 6"'
+                ' refX="3" refY="3" markerWidth="6" markerHeight="6" markerUnits="userSpaceOnUse">'
+                '<circle cx="3" cy="3" r="2.6"/></marker>'
+                for kind in ("naive", "exact", "flip")
+            )
+            + f'<marker id="bnx-{n}-head" class="bnx-head" viewBox="0 0 10 10" refX="9" refY="5"'
+            ' markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto">'
+            '<path d="M0,0L10,5L0,10z"/></marker></defs>'
+        )
+        svg = (
+            f'<svg class="bnx-plot" viewBox="0 0 {WIDTH} {self.height}" role="img"'
+            f' aria-label="{html.escape(self.description)}">{defs}{self.static}'
+            f"{''.join(marks)}</svg>"
+        )
+        controls = []
+        for key, label, values, default in self.controls:
+            ident = f"bnx-{n}-{key}"
+            controls.append(
+                f'<div class="bnx-control"><label for="{ident}">{label}</label>'
+                f'<input type="range" id="{ident}" data-k="{key}" min="0"'
+                f' max="{len(values) - 1}" step="1" value="{default}"'
+                f' aria-valuetext="{html.escape(values[default])}" disabled>'
+                f'<output for="{ident}" data-k="{key}">{html.escape(values[default])}</output>'
+                "</div>"
+            )
+        outputs = "".join(
+            f'<dt>{label}</dt><dd><output data-k="{key}">{html.escape(frame["o"][key])}'
+            "</output></dd>"
+            for key, label in self.outputs
+        )
+        return (
+            f'<figure class="explorable" id="explorable-{n}" data-explorable="{n}">'
+            f'<div class="bnx-controls">{"".join(controls)}</div>{svg}'
+            f'<dl class="bnx-readout">{outputs}</dl>'
+            f"<figcaption>{self.caption}</figcaption>"
+            f'<script type="application/json" class="bnx-data">{self.data_json()}</script>'
+            "</figure>"
+        )
+
+
+def _frames(controls: Sequence[Sequence[float]], compute: Callable[..., Frame]) -> dict[str, Frame]:
+    """One frame per combination of slider positions, keyed "i,j" by the positions' indices."""
+    frames = {}
+    for idx in itertools.product(*(range(len(c)) for c in controls)):
+        frames[",".join(map(str, idx))] = compute(
+            *(c[i] for c, i in zip(controls, idx, strict=True))
+        )
+    return frames
+
+
+def _legend(items: Sequence[tuple[str, str]], x: float, y: float) -> str:
+    """A row of legend entries: (CSS class of the line, text)."""
+    out = []
+    for cls, text in items:
+        out.append(f'<path class="{cls}" d="M{x},{y - 4}h16"/>')
+        out.append(f'<text x="{x + 21}" y="{y}">{html.escape(text)}</text>')
+        x += 30 + 7.5 * len(text)  # room for the larger text on phones
+    return "".join(out)
+
+
+def _dots(name: str, kind: str) -> str:
+    """Attributes that draw a dot at every vertex of a polyline (one computed point each)."""
+    url = f"url(#bnx-{name}-dot-{kind})"
+    return f' fill="none" marker-start="{url}" marker-mid="{url}" marker-end="{url}"'
+
+
+def _claim(holds: bool, caption_says: str) -> None:
+    """Each figure's caption states facts about every slider position; check them as the grid
+    is computed, so that a caption that became false fails the build instead of misleading."""
+    if not holds:
+        raise AssertionError(f"the figure's caption says {caption_says!r}, which fails here")
+
+
+def _bound(value: float, bound: float) -> str:
+    """A quantity that is zero up to rounding: print the bound, never the noise."""
+    if not abs(value) < bound:
+        raise AssertionError(f"expected |{value!r}| < {bound:.0e}")
+    return f"0 (below {bound:.0e})"
+
+
+def _num(v: float, fmt: str) -> str:
+    return format(v, fmt).replace("-", "\u2212")
+
+
+# -- 1. The identity on a number line ---------------------------------------------------------
+
+
+def identity(
+    u: ArrayLike,
+    t: ArrayLike,
+    b: float,
+    *,
+    lr: float = 0.1,
+    shifts: Iterable[float] = tuple(np.round(np.linspace(-2.0, 2.0, 21), 10)),
+) -> Explorable:
+    """Drag ``Δb``: ``x = u + b + Δb`` and its mean move together, ``x̂`` stays.
+
+    ``u`` and ``t`` are one unit's batch ``(m, 1)`` and targets, ``b`` the bias, ``lr`` the step
+    size of the gradient steps drawn as arrows. ``shifts`` are the slider's positions of
+    ``Δb``; 0 must be one of them (the default).
+    """
+    u = _validate.batch(u, "u")
+    if u.shape[1] != 1:
+        raise ValueError(f"u must be one unit, shape (m, 1); got shape {u.shape}")
+    t = _validate.finite(_validate.same_shape(t, "t", u, "u"), "t")
+    b = _validate.finite_real(b, "b")
+    lr = _validate.finite_real(lr, "lr")
+    grid = _grid(shifts, "shifts")
+    default = _default(grid, 0.0, "shifts (0)")
+
+    x_hat0 = center(u + b)
+    lo = min(float(x_hat0.min()), float(u.min()) + b + grid[0], b + grid[0]) - 0.5
+    hi = max(float(x_hat0.max()), float(u.max()) + b + grid[-1], b + grid[-1]) + 0.5
+    hi = max(hi, b + grid[-1] + lr * abs(float(t.sum())) + 0.5)
+    lo = min(lo, b + grid[0] - lr * abs(float(t.sum())) - 0.5)
+    ax = Axes(70, 20, WIDTH - 90, 150, (lo, hi), (0, 3))
+    rows = {"x": ax.y(2.5), "xhat": ax.y(1.5), "b": ax.y(0.5)}
+    m = u.shape[0]
+    marks = [Mark(f"x{i}", "circle", "bnx-naive bnx-pt", ' r="5"') for i in range(m)]
+    marks += [Mark(f"h{i}", "circle", "bnx-exact bnx-pt", ' r="5"') for i in range(m)]
+    marks += [
+        Mark("mu", "line", "bnx-mean"),
+        Mark("b", "circle", "bnx-ink bnx-pt", ' r="4"'),
+        Mark("naive", "line", "bnx-naive bnx-arrow", ' marker-end="url(#bnx-identity-head)"'),
+        Mark("exact", "circle", "bnx-exact bnx-ring", ' r="7"'),
+    ]
+    static = [ax.frame().split("<text")[0]]  # only the number line's axis, labels below
+    y0 = ax.top + ax.height
+    static.append(
+        "".join(
+            f'<path class="bnx-axis" d="M{ax.x(v)},{y0}v4"/>'
+            f'<text x="{ax.x(v)}" y="{y0 + 15}" text-anchor="middle">{_label(v)}</text>'
+            for v in _ticks(lo, hi, log=False)
+        )
+    )
+    for key, text in (("x", "x = u + b"), ("xhat", "x̂ = x − μ"), ("b", "b, steps")):
+        static.append(f'<path class="bnx-grid" d="M{ax.left},{rows[key]}H{ax.left + ax.width}"/>')
+        static.append(
+            f'<text x="{ax.left - 6}" y="{rows[key] + 4}" text-anchor="end">{text}</text>'
+        )
+    static.append(
+        _legend(
+            [
+                ("bnx-naive", "naive step"),
+                ("bnx-exact", "exact step: 0 (ring)"),
+                ("bnx-mean", "mean μ"),
+            ],
+            ax.left,
+            y0 + 36,
+        )
+    )
+
+    loss0 = 0.5 * float(np.sum((x_hat0 - t) ** 2))
+    first_step = -lr * float(center_vjp(u + b, x_hat0 - t, through_mean=False).sum())
+
+    def compute(delta: float) -> Frame:
+        x = u + (b + delta)
+        x_hat = center(x)
+        g = x_hat - t  # ∂ℓ/∂x̂
+        naive = float(center_vjp(x, g, through_mean=False).sum())
+        exact = float(center_vjp(x, g, through_mean=True).sum())
+        mu, bb = float(x.mean()), b + delta
+        step = -lr * naive
+        e: dict[str, Attrs] = {}
+        for i in range(m):
+            e[f"x{i}"] = {"cx": f"{ax.x(x[i, 0]):g}", "cy": f"{rows['x']:g}"}
+            e[f"h{i}"] = {"cx": f"{ax.x(x_hat[i, 0]):g}", "cy": f"{rows['xhat']:g}"}
+        e["mu"] = {
+            "x1": f"{ax.x(mu):g}",
+            "x2": f"{ax.x(mu):g}",
+            "y1": f"{rows['x'] - 12:g}",
+            "y2": f"{rows['x'] + 12:g}",
+        }
+        e["b"] = {"cx": f"{ax.x(bb):g}", "cy": f"{rows['b']:g}"}
+        e["naive"] = {
+            "x1": f"{ax.x(bb):g}",
+            "x2": f"{ax.x(bb + step):g}",
+            "y1": f"{rows['b'] - 10:g}",
+            "y2": f"{rows['b'] - 10:g}",
+            "data-value": repr(step),
+        }
+        e["exact"] = {"cx": f"{ax.x(bb - lr * exact):g}", "cy": f"{rows['b'] + 10:g}"}
+        moved = float(np.max(np.abs(x_hat - x_hat0)))
+        loss = 0.5 * float(np.sum(g**2))
+        # sweep: x̂ and the loss stay, the naive step is the same wherever b is (every Δb)
+        _claim(abs(loss - loss0) < 1e-12, "neither does the loss")
+        _claim(abs(step - first_step) < 1e-12, "the naive step is the same wherever b is")
+        _claim(abs(mu - float((u + b).mean()) - delta) < 1e-12, "x and μ move by Δb together")
+        out = {
+            "delta": _num(delta, ".1f"),
+            "b": _num(bb, ".2f"),
+            "mu": _num(mu, ".3f"),
+            "moved": _bound(moved, 1e-14),
+            "loss": _num(loss, ".4f"),
+            "naive": _num(step, ".4f"),
+            "exact": _bound(lr * exact, 1e-14),
+        }
+        return {"o": out, "e": e}
+
+    return Explorable(
+        name="identity",
+        caption=(
+            "Drag Δb: every x<sub>i</sub> = u<sub>i</sub> + b + Δb and their mean μ move by "
+            "Δb together, so x̂<sub>i</sub> = x<sub>i</sub> − μ does not move, and neither does "
+            "the loss. The naive step (arrow) is the same wherever b is; the exact step is zero "
+            "(ring). Computed by bnref when the book was built."
+        ),
+        description="A number line with the batch x, the centered values x̂ and the bias b.",
+        controls=[("delta", "Δb", [_num(v, ".1f") for v in grid], default)],
+        outputs=[
+            ("b", "b + Δb"),
+            ("mu", "mean μ of x"),
+            ("moved", "largest move of x̂"),
+            ("loss", "loss ℓ"),
+            ("naive", "naive step −η ∂ℓ/∂b"),
+            ("exact", "exact step"),
+        ],
+        height=ax.top + ax.height + 48,
+        static="".join(static),
+        marks=marks,
+        frames=_frames([grid], compute),
+    )
+
+
+# -- 2. The drift ------------------------------------------------------------------------------
+
+
+def drift(
+    u: ArrayLike,
+    t: ArrayLike,
+    b0: float,
+    *,
+    lrs: Iterable[float] = (0.02, 0.05, 0.1, 0.15, 0.2),
+    steps: Iterable[int] = (10, 20, 30, 40, 50, 60),
+    lr: float = 0.1,
+    n: int = 60,
+) -> Explorable:
+    """η and the number of steps: ``b`` and the loss under the naive and the exact gradient.
+
+    Runs :func:`bnref.bias_drift` both ways at every grid point; the closed form
+    ``b_0 + nη Σ t_i`` (book equation ``eq-drift``) is drawn over the computed points. ``lr`` and
+    ``n`` are the default slider positions.
+    """
+    u = _validate.batch(u, "u")
+    if u.shape[1] != 1:
+        raise ValueError(f"u must be one unit, shape (m, 1); got shape {u.shape}")
+    t = _validate.finite(_validate.same_shape(t, "t", u, "u"), "t")
+    b0 = _validate.finite_real(b0, "b0")
+    lr_grid = _grid(lrs, "lrs", positive=True)
+    step_grid = [int(s) for s in _grid(steps, "steps", positive=True)]
+    if any(s != v for s, v in zip(step_grid, steps, strict=True)):
+        raise ValueError(f"steps must be integers; got {list(steps)!r}")
+    defaults = (_default(lr_grid, lr, "lr"), _default(step_grid, n, "n"))
+
+    runs = {
+        (eta, k): (
+            bias_drift(u, t, b0=b0, lr=eta, steps=k),
+            bias_drift(u, t, b0=b0, lr=eta, steps=k, through_mean=True),
+        )
+        for eta in lr_grid
+        for k in step_grid
+    }
+    b_all = np.concatenate([r.b[:, 0] for pair in runs.values() for r in pair])
+    loss_all = np.concatenate([r.loss for pair in runs.values() for r in pair])
+    pad = 0.05 * (b_all.max() - b_all.min())
+    top = Axes(
+        60,
+        24,
+        WIDTH - 80,
+        130,
+        (0, step_grid[-1]),
+        (float(b_all.min() - pad), float(b_all.max() + pad)),
+        ylabel="bias b",
+    )
+    lmax = float(loss_all.max()) * 1.25
+    bottom = Axes(
+        60, 200, WIDTH - 80, 80, (0, step_grid[-1]), (0, lmax), xlabel="step n", ylabel="loss ℓ"
+    )
+    marks = [
+        Mark("b_naive", "polyline", "bnx-naive bnx-dots", _dots("drift", "naive")),
+        Mark("b_exact", "polyline", "bnx-exact bnx-dots", _dots("drift", "exact")),
+        Mark("b_closed", "polyline", "bnx-closed", ' fill="none"'),
+        Mark("l_naive", "polyline", "bnx-naive", ' fill="none"'),
+        Mark("l_exact", "polyline", "bnx-exact bnx-dash", ' fill="none"'),
+    ]
+    static = (
+        top.frame()
+        + bottom.frame()
+        + _legend(
+            [
+                ("bnx-naive", "naive"),
+                ("bnx-exact bnx-dash", "exact"),
+                ("bnx-closed", "b₀ + nη Σ tᵢ"),
+            ],
+            60,
+            326,
+        )
+    )
+
+    def compute(eta: float, k: int) -> Frame:
+        naive, exact = runs[(eta, k)]
+        every = max(1, math.ceil(k / 20))  # at most 21 dots a run: the data stays small
+        idx = np.arange(0, k + 1, every)
+        if idx[-1] != k:
+            idx = np.append(idx, k)
+        closed_end = b0 + k * eta * float(t.sum())  # eq-drift
+        # sweep: the caption's facts, at every (η, n) of the grid
+        closed = b0 + np.arange(k + 1) * eta * float(t.sum())
+        _claim(np.allclose(naive.b[:, 0], closed, rtol=0, atol=1e-12), "follows the closed form")
+        _claim(np.allclose(exact.b[:, 0], b0, rtol=0, atol=1e-12), "the exact run's stays at b0")
+        _claim(
+            np.ptp(np.concatenate([naive.loss, exact.loss])) < 1e-12,
+            "the loss is the same constant under both",
+        )
+        e = {
+            "b_naive": {
+                "points": top.points(idx, naive.b[idx, 0]),
+                "data-value": repr(float(naive.b[-1, 0])),
+            },
+            "b_exact": {"points": top.points(idx, exact.b[idx, 0])},
+            "b_closed": {
+                "points": top.points([0, k], [b0, closed_end]),
+                "data-value": repr(closed_end),
+            },
+            "l_naive": {"points": bottom.points(idx, naive.loss[idx])},
+            "l_exact": {"points": bottom.points(idx, exact.loss[idx])},
+        }
+        out = {
+            "lr": _num(eta, ".2f"),
+            "steps": str(k),
+            "b_naive": _num(float(naive.b[-1, 0]), ".3f"),
+            "b_closed": _num(closed_end, ".3f"),
+            "b_exact": _num(float(exact.b[-1, 0]), ".3f"),
+            "l_naive": _num(float(naive.loss[-1]), ".4f"),
+            "l_exact": _num(float(exact.loss[-1]), ".4f"),
+        }
+        return {"o": out, "e": e}
+
+    return Explorable(
+        name="drift",
+        caption=(
+            "Choose the step size η and the number of steps n. The naive run's bias (dots) "
+            "follows the closed form b<sub>0</sub> + nη Σ t<sub>i</sub> (line) and the exact "
+            "run's stays at b<sub>0</sub>; the loss is the same constant under both. Every "
+            "point was computed by bnref.bias_drift when the book was built."
+        ),
+        description="Two panels over the steps: the bias, and the loss, for both gradients.",
+        controls=[
+            ("lr", "step size η", [_num(v, ".2f") for v in lr_grid], defaults[0]),
+            ("steps", "steps n", [str(v) for v in step_grid], defaults[1]),
+        ],
+        outputs=[
+            ("b_naive", "naive b after n steps"),
+            ("b_closed", "closed form"),
+            ("b_exact", "exact b after n steps"),
+            ("l_naive", "naive loss"),
+            ("l_exact", "exact loss"),
+        ],
+        height=336,
+        static=static,
+        marks=marks,
+        frames=_frames([lr_grid, step_grid], compute),
+    )
+
+
+# -- 3. The scaling case -----------------------------------------------------------------------
+
+
+def scaling(
+    h: ArrayLike,
+    c: float,
+    *,
+    lr: float,
+    steps: int = 45,
+    targets: Iterable[float] = (0.25, 0.5, 0.75, 1.5, 2.0),
+    starts: Iterable[float] = (1.0, 2.0, 3.0, 4.0, 5.0),
+    a: float = 0.5,
+    w0: float = 3.0,
+) -> Explorable:
+    """The scale target ``a`` and the starting weight ``w₀``: ``|w|``, sign flips and the loss.
+
+    One centred input ``h`` of shape ``(m, 1)``; the targets are ``t = a x̂⁰ + c`` with ``x̂⁰``
+    the standardized ``h``, as on the scaling page. Runs :func:`bnref.scale_drift` with
+    ``eps = 0``, naive and exact, for every ``(a, w₀)``.
+    """
+    h = _validate.batch(h, "h")
+    if h.shape[1] != 1:
+        raise ValueError(f"h must be one input, shape (m, 1); got shape {h.shape}")
+    c = _validate.finite_real(c, "c")
+    lr = _validate.finite_real(lr, "lr")
+    steps = _validate.count(steps, "steps")
+    a_grid = _grid(targets, "targets", positive=True)
+    w_grid = _grid(starts, "starts", positive=True)
+    defaults = (_default(a_grid, a, "a"), _default(w_grid, w0, "w0"))
+    x_hat0 = standardize(h, eps=0.0).x_hat[:, 0]
+
+    runs = {
+        (aa, ww): tuple(
+            scale_drift(h, aa * x_hat0 + c, [ww], lr=lr, steps=steps, eps=0.0, through_stats=ex)
+            for ex in (False, True)
+        )
+        for aa in a_grid
+        for ww in w_grid
+    }
+    norms = np.concatenate([r.w_norm for pair in runs.values() for r in pair])
+    losses = np.concatenate([r.loss for pair in runs.values() for r in pair])
+    wlim = (10 ** math.floor(math.log10(norms.min())), 10 ** math.ceil(math.log10(norms.max())))
+    top = Axes(60, 24, WIDTH - 80, 140, (0, steps), wlim, ylabel="|w| (log scale)", ylog=True)
+    bottom = Axes(
+        60,
+        210,
+        WIDTH - 80,
+        90,
+        (0, steps),
+        (0, float(losses.max()) * 1.15),
+        xlabel="step n",
+        ylabel="loss ℓ",
+    )
+    marks = [
+        Mark("w_naive", "polyline", "bnx-naive", ' fill="none"'),
+        Mark("w_exact", "polyline", "bnx-exact bnx-dash", ' fill="none"'),
+        Mark("flips", "polyline", "bnx-flip bnx-dots", _dots("scaling", "flip")),
+        Mark("l_naive", "polyline", "bnx-naive", ' fill="none"'),
+        Mark("l_exact", "polyline", "bnx-exact bnx-dash", ' fill="none"'),
+    ]
+    static = (
+        top.frame()
+        + bottom.frame()
+        + _legend(
+            [("bnx-naive", "naive"), ("bnx-exact bnx-dash", "exact"), ("bnx-flip", "w < 0")],
+            60,
+            346,
+        )
+    )
+    n = np.arange(steps + 1)
+
+    def compute(aa: float, ww: float) -> Frame:
+        naive, exact = runs[(aa, ww)]
+        w = naive.w[:, 0]
+        neg = n[w < 0]
+        flips = int(np.sum(np.sign(w[1:]) != np.sign(w[:-1])))
+        # sweep: the caption's facts, at every (a, w0) of the grid
+        _claim(np.allclose(exact.w, ww, rtol=0, atol=1e-12), "exact gradient descent stays")
+        if aa < 1:
+            first = int(neg[0]) if neg.size else -1
+            _claim(
+                first > 0 and bool(np.all(np.diff(naive.w_norm[:first]) < 0)),
+                "with a < 1 the naive |w| collapses, w jumps through zero",
+            )
+            _claim(bool(naive.loss[first] > naive.loss[0]), "the loss jumps")
+        else:
+            _claim(neg.size == 0 and bool(np.all(np.diff(naive.w_norm) > 0)), "|w| grows")
+            _claim(bool(np.ptp(naive.loss) < 1e-9), "at constant loss")
+        e = {
+            "w_naive": {"points": top.points(n, naive.w_norm)},
+            # the exact run is flat: every 5th computed point draws it (and keeps data small)
+            "w_exact": {"points": top.points(n[::5], exact.w_norm[::5])},
+            "flips": {"points": top.points(neg, naive.w_norm[neg]), "data-value": str(flips)},
+            "l_naive": {"points": bottom.points(n, naive.loss)},
+            "l_exact": {"points": bottom.points(n[::5], exact.loss[::5])},
+        }
+        out = {
+            "a": _num(aa, ".2f"),
+            "w0": _num(ww, ".1f"),
+            "first": str(int(neg[0])) if neg.size else "none",
+            "negative": str(int(neg.size)),
+            "flips": str(flips),
+            "w_last": _num(float(w[-1]), ".3f"),
+            "l_naive": _num(float(naive.loss[-1]), ".3f"),
+            "l_exact": _num(float(exact.loss[-1]), ".3f"),
+        }
+        return {"o": out, "e": e}
+
+    return Explorable(
+        name="scaling",
+        caption=(
+            "Choose the scale target a and the starting weight w<sub>0</sub>. With a &lt; 1 "
+            "the naive |w| collapses, w jumps through zero (dots: steps with w &lt; 0) and the "
+            "loss jumps; with a &gt; 1, |w| grows at constant loss. Exact gradient descent "
+            "stays at w<sub>0</sub>. Computed by bnref.scale_drift when the book was built."
+        ),
+        description="Two panels over the steps: the weight norm on a log scale, and the loss.",
+        controls=[
+            ("a", "target a", [_num(v, ".2f") for v in a_grid], defaults[0]),
+            ("w0", "start w₀", [_num(v, ".1f") for v in w_grid], defaults[1]),
+        ],
+        outputs=[
+            ("first", "first step with w &lt; 0"),
+            ("negative", "steps with w &lt; 0"),
+            ("flips", "sign changes"),
+            ("w_last", f"naive w after {steps} steps"),
+            ("l_naive", "naive loss, last step"),
+            ("l_exact", "exact loss, last step"),
+        ],
+        height=356,
+        static=static,
+        marks=marks,
+        frames=_frames([a_grid, w_grid], compute),
+    )
+
+
+# -- 4. Inference and m/(m-1) ------------------------------------------------------------------
+
+
+def batch_variances(population: ArrayLike, m: int) -> np.ndarray:
+    """The biased variance ``σ²_ℬ`` of every one of the ``N**m`` ordered batches of ``m`` draws,
+    computed by :func:`bnref.standardize` (one batch per column)."""
+    pop = np.asarray(population, dtype=float)
+    draws = np.meshgrid(*[pop] * m, indexing="ij")
+    batches = np.stack([d.ravel() for d in draws])  # (m, N**m): column j is batch j
+    var: np.ndarray = standardize(batches).var  # the variance does not depend on eps
+    return var
+
+
+def inference(
+    population: ArrayLike, *, sizes: Iterable[int] = range(2, 9), m: int = 3, bins: int = 25
+) -> Explorable:
+    """The batch size ``m``: the distribution of ``σ²_ℬ`` over all batches against the
+    population variance, and the mean square of ``x̂`` at inference with and without the
+    ``m/(m-1)`` correction.
+    """
+    pop = np.asarray(population, dtype=float)
+    if pop.ndim != 1 or pop.size < 2 or not np.all(np.isfinite(pop)):
+        raise ValueError(f"population must be at least two finite values; got {pop.tolist()!r}")
+    m_grid = [int(s) for s in _grid(sizes, "sizes")]
+    if m_grid[0] < 2 or pop.size ** m_grid[-1] > 1e6:
+        raise ValueError(
+            f"sizes must be batch sizes from 2 with N**m <= 1e6 batches (N = {pop.size}); "
+            f"got {m_grid!r}"
+        )
+    bins = _validate.count(bins, "bins")
+    default = _default(m_grid, m, "m")
+    sigma2, mean = float(pop.var()), float(pop.mean())
+    vmax = float(np.ptp(pop) ** 2 / 4)  # the largest biased variance of any batch
+    edges = np.linspace(0, vmax, bins + 1)
+    hists = {}
+    for size in m_grid:
+        counts, _ = np.histogram(batch_variances(pop, size), bins=edges)
+        hists[size] = counts / pop.size**size
+    pmax = max(float(v.max()) for v in hists.values()) * 1.1
+    top = Axes(
+        60,
+        24,
+        WIDTH - 80,
+        130,
+        (0, vmax),
+        (0, pmax),
+        xlabel="batch variance σ²",
+        ylabel="share of batches",
+    )
+    sq_max = m_grid[0] / (m_grid[0] - 1) * 1.1
+    bottom = Axes(
+        60,
+        212,
+        WIDTH - 80,
+        70,
+        (0, sq_max),
+        (0, 2),
+        xlabel="mean square of x̂ at inference",
+        yticks=False,
+    )
+    marks = [Mark(f"bar{j}", "rect", "bnx-bar") for j in range(bins)]
+    marks += [
+        Mark("e_var", "line", "bnx-naive bnx-thick"),
+        Mark("sq_with", "rect", "bnx-exact-fill"),
+        Mark("sq_without", "rect", "bnx-naive-fill"),
+    ]
+    sx, y_end = top.x(sigma2), top.top + top.height
+    static = (
+        top.frame()
+        + bottom.frame()
+        + (
+            f'<path class="bnx-exact bnx-thick bnx-dash" d="M{sx},{top.top}V{y_end}"/>'
+            f'<path class="bnx-grid" d="M{bottom.x(1)},{bottom.top}V{bottom.top + bottom.height}"/>'
+            f'<text x="{bottom.left + 4}" y="{bottom.y(1.5) - 6}">with m/(m−1)</text>'
+            f'<text x="{bottom.left + 4}" y="{bottom.y(0.5) - 6}">without</text>'
+        )
+        + _legend(
+            [
+                ("bnx-exact bnx-dash", "population variance σ²"),
+                ("bnx-naive", "mean batch variance"),
+            ],
+            60,
+            330,
+        )
+    )
+    width = top.x(edges[1]) - top.x(edges[0])
+
+    def compute(size: int) -> Frame:
+        e_var = expected_batch_variance(pop, size)  # eq-bessel, every batch enumerated
+        corrected = size / (size - 1) * e_var
+        # sweep: the caption's fact, at every m of the grid (eq-bessel)
+        _claim(math.isclose(e_var, (size - 1) / size * sigma2, rel_tol=1e-12), "(m−1)/m times")
+        column = pop[:, None]
+        sq = [
+            float(np.mean(batch_norm_inference(column, [1.0], [0.0], [mean], [v], eps=0.0) ** 2))
+            for v in (corrected, e_var)
+        ]
+        e: dict[str, Attrs] = {}
+        for j, p in enumerate(hists[size]):
+            y = top.y(float(p))
+            e[f"bar{j}"] = {
+                "x": f"{top.x(edges[j]):g}",
+                "y": f"{y:g}",
+                "width": f"{round(width - 1, ROUND):g}",
+                "height": f"{round(top.top + top.height - y, ROUND):g}",
+            }
+        ex = top.x(e_var)
+        e["e_var"] = {
+            "x1": f"{ex:g}",
+            "x2": f"{ex:g}",
+            "y1": f"{top.top:g}",
+            "y2": f"{top.top + top.height:g}",
+            "data-value": repr(e_var),
+        }
+        for key, v, row in (("sq_with", sq[0], 1.5), ("sq_without", sq[1], 0.5)):
+            e[key] = {
+                "x": f"{bottom.left:g}",
+                "y": f"{bottom.y(row) - 2:g}",
+                "width": f"{round(bottom.x(v) - bottom.left, ROUND):g}",
+                "height": "14",
+                "data-value": repr(v),
+            }
+        out = {
+            "m": str(size),
+            "batches": f"{pop.size**size:,}",
+            "e_var": _num(e_var, ".4f"),
+            "pred": _num((size - 1) / size * sigma2, ".4f"),
+            "corrected": _num(corrected, ".4f"),
+            "sq_with": _num(sq[0], ".4f"),
+            "sq_without": _num(sq[1], ".4f"),
+        }
+        return {"o": out, "e": e}
+
+    frames = _frames([m_grid], compute)
+    return Explorable(
+        name="inference",
+        caption=(
+            "Choose the batch size m. The bars show how the biased variance σ²<sub>ℬ</sub> is "
+            f"spread over all N<sup>m</sup> ordered batches of the population of {pop.size} "
+            "values; its mean (solid line) is (m−1)/m times the population variance (dashed). "
+            "Below, the mean square of x̂ at inference over the population, with the "
+            "m/(m−1) correction and without it. Computed by bnref when the book was built."
+        ),
+        description="A histogram of batch variances, and two bars: the mean square of x̂ with "
+        "and without the correction.",
+        controls=[("m", "batch size m", [str(v) for v in m_grid], default)],
+        outputs=[
+            ("batches", "batches N<sup>m</sup>"),
+            ("e_var", "mean of σ²<sub>ℬ</sub>"),
+            ("pred", "(m−1)/m · σ²"),
+            ("corrected", "m/(m−1) · mean"),
+            ("sq_with", "mean square of x̂, corrected"),
+            ("sq_without", "without correction"),
+        ],
+        height=340,
+        static=static,
+        marks=marks,
+        frames=frames,
+    )
