@@ -436,6 +436,19 @@ def _identity_static(ax: Axes, rows: dict[str, float]) -> str:
     return "".join(static)
 
 
+def _identity_at(
+    u: np.ndarray, t: np.ndarray, b: float, lr: float
+) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+    """At bias ``b``: the batch ``x = u + b``, its ``x̂``, the loss, and the naive and the exact
+    step ``−η ∂ℓ/∂b``, computed by bnref."""
+    x = u + b
+    x_hat = center(x)
+    g = x_hat - t  # ∂ℓ/∂x̂
+    naive = -lr * float(center_vjp(x, g, through_mean=False).sum())
+    exact = -lr * float(center_vjp(x, g, through_mean=True).sum())
+    return x, x_hat, 0.5 * float(np.sum(g**2)), naive, exact
+
+
 def _identity_frame(
     delta: float,
     *,
@@ -446,15 +459,15 @@ def _identity_frame(
     ax: Axes,
     rows: dict[str, float],
 ) -> Frame:
-    """The batch moved by ``Δb``: x, x̂, the bias and both steps, computed by bnref."""
-    x = u + (b + delta)
-    x_hat = center(x)
-    g = x_hat - t  # ∂ℓ/∂x̂
-    naive = float(center_vjp(x, g, through_mean=False).sum())
-    exact = float(center_vjp(x, g, through_mean=True).sum())
-    mu, bb = float(x.mean()), b + delta
-    step, loss = -lr * naive, 0.5 * float(np.sum(g**2))
-    _identity_claims(u, t, b, lr, delta, loss=loss, step=step, mu=mu)
+    """The batch moved by ``Δb``: x, x̂, the bias and both steps, against ``Δb = 0``."""
+    bb = b + delta
+    x, x_hat, loss, step, exact = _identity_at(u, t, bb, lr)
+    x0, x_hat0, loss0, step0, _ = _identity_at(u, t, b, lr)
+    mu = float(x.mean())
+    # sweep: x̂ and the loss stay, the naive step is the same wherever b is (every Δb)
+    _claim(abs(loss - loss0) < 1e-12, "neither does the loss")
+    _claim(abs(step - step0) < 1e-12, "the naive step is the same wherever b is")
+    _claim(abs(mu - float(x0.mean()) - delta) < 1e-12, "x and μ move by Δb together")
     e: dict[str, Attrs] = {}
     for i in range(u.shape[0]):
         e[f"x{i}"] = _circle(ax.x(x[i, 0]), rows["x"])
@@ -463,38 +476,17 @@ def _identity_frame(
     e["b"] = _circle(ax.x(bb), rows["b"])
     arrow = _line(ax.x(bb), ax.x(bb + step), rows["b"] - 10, rows["b"] - 10)
     e["naive"] = {**arrow, "data-value": repr(step)}
-    e["exact"] = _circle(ax.x(bb - lr * exact), rows["b"] + 10)
+    e["exact"] = _circle(ax.x(bb + exact), rows["b"] + 10)
     out = {
         "delta": _num(delta, ".1f"),
         "b": _num(bb, ".2f"),
         "mu": _num(mu, ".3f"),
-        "moved": _bound(float(np.max(np.abs(x_hat - center(u + b)))), 1e-14),
+        "moved": _bound(float(np.max(np.abs(x_hat - x_hat0))), 1e-14),
         "loss": _num(loss, ".4f"),
         "naive": _num(step, ".4f"),
-        "exact": _bound(lr * exact, 1e-14),
+        "exact": _bound(exact, 1e-14),
     }
     return {"o": out, "e": e}
-
-
-def _identity_claims(
-    u: np.ndarray,
-    t: np.ndarray,
-    b: float,
-    lr: float,
-    delta: float,
-    *,
-    loss: float,
-    step: float,
-    mu: float,
-) -> None:
-    """The caption's facts at one Δb, against the batch where it is (Δb = 0)."""
-    x_hat0 = center(u + b)
-    loss0 = 0.5 * float(np.sum((x_hat0 - t) ** 2))
-    first_step = -lr * float(center_vjp(u + b, x_hat0 - t, through_mean=False).sum())
-    # sweep: x̂ and the loss stay, the naive step is the same wherever b is (every Δb)
-    _claim(abs(loss - loss0) < 1e-12, "neither does the loss")
-    _claim(abs(step - first_step) < 1e-12, "the naive step is the same wherever b is")
-    _claim(abs(mu - float((u + b).mean()) - delta) < 1e-12, "x and μ move by Δb together")
 
 
 # -- 2. The drift ------------------------------------------------------------------------------
