@@ -191,39 +191,8 @@ class Explorable:
         return self.html()
 
     def html(self) -> str:
+        """The figure: controls, the SVG of the default frame, the readout, caption and data."""
         frame, n = self.frames[self.default_key], self.name
-        marks = []
-        for mark in self.marks:
-            attrs = "".join(f' {a}="{html.escape(v)}"' for a, v in frame["e"][mark.key].items())
-            marks.append(f'<{mark.tag} data-k="{mark.key}" class="{mark.cls}"{mark.extra}{attrs}/>')
-        defs = (
-            "<defs>"
-            + "".join(
-                f'<marker id="bnx-{n}-dot-{kind}" class="bnx-dot-{kind}" viewBox="0 0 6 6"'
-                ' refX="3" refY="3" markerWidth="6" markerHeight="6" markerUnits="userSpaceOnUse">'
-                '<circle cx="3" cy="3" r="2.6"/></marker>'
-                for kind in ("naive", "exact", "flip")
-            )
-            + f'<marker id="bnx-{n}-head" class="bnx-head" viewBox="0 0 10 10" refX="9" refY="5"'
-            ' markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto">'
-            '<path d="M0,0L10,5L0,10z"/></marker></defs>'
-        )
-        svg = (
-            f'<svg class="bnx-plot" viewBox="0 0 {WIDTH} {self.height}" role="img"'
-            f' aria-label="{html.escape(self.description)}">{defs}{self.static}'
-            f"{''.join(marks)}</svg>"
-        )
-        controls = []
-        for key, label, values, default in self.controls:
-            ident = f"bnx-{n}-{key}"
-            controls.append(
-                f'<div class="bnx-control"><label for="{ident}">{label}</label>'
-                f'<input type="range" id="{ident}" data-k="{key}" min="0"'
-                f' max="{len(values) - 1}" step="1" value="{default}"'
-                f' aria-valuetext="{html.escape(values[default])}" disabled>'
-                f'<output for="{ident}" data-k="{key}">{html.escape(values[default])}</output>'
-                "</div>"
-            )
         outputs = "".join(
             f'<dt>{label}</dt><dd><output data-k="{key}">{html.escape(frame["o"][key])}'
             "</output></dd>"
@@ -231,12 +200,53 @@ class Explorable:
         )
         return (
             f'<figure class="explorable" id="explorable-{n}" data-explorable="{n}">'
-            f'<div class="bnx-controls">{"".join(controls)}</div>{svg}'
-            f'<dl class="bnx-readout">{outputs}</dl>'
+            f'<div class="bnx-controls">{"".join(map(self._control, self.controls))}</div>'
+            f'{self._svg(frame)}<dl class="bnx-readout">{outputs}</dl>'
             f"<figcaption>{self.caption}</figcaption>"
             f'<script type="application/json" class="bnx-data">{self.data_json()}</script>'
             "</figure>"
         )
+
+    def _svg(self, frame: Frame) -> str:
+        """The plot at ``frame``: markers, the static content, then every mark."""
+        marks = []
+        for mark in self.marks:
+            attrs = "".join(f' {a}="{html.escape(v)}"' for a, v in frame["e"][mark.key].items())
+            marks.append(f'<{mark.tag} data-k="{mark.key}" class="{mark.cls}"{mark.extra}{attrs}/>')
+        return (
+            f'<svg class="bnx-plot" viewBox="0 0 {WIDTH} {self.height}" role="img"'
+            f' aria-label="{html.escape(self.description)}">{_defs(self.name)}{self.static}'
+            f"{''.join(marks)}</svg>"
+        )
+
+    def _control(self, control: tuple[str, str, list[str], int]) -> str:
+        """A labelled slider, disabled until explorable.js runs, and its value's output."""
+        key, label, values, default = control
+        ident = f"bnx-{self.name}-{key}"
+        return (
+            f'<div class="bnx-control"><label for="{ident}">{label}</label>'
+            f'<input type="range" id="{ident}" data-k="{key}" min="0"'
+            f' max="{len(values) - 1}" step="1" value="{default}"'
+            f' aria-valuetext="{html.escape(values[default])}" disabled>'
+            f'<output for="{ident}" data-k="{key}">{html.escape(values[default])}</output>'
+            "</div>"
+        )
+
+
+def _defs(n: str) -> str:
+    """The SVG markers of figure ``n``: dots for the computed points, an arrow head."""
+    dots = "".join(
+        f'<marker id="bnx-{n}-dot-{kind}" class="bnx-dot-{kind}" viewBox="0 0 6 6"'
+        ' refX="3" refY="3" markerWidth="6" markerHeight="6" markerUnits="userSpaceOnUse">'
+        '<circle cx="3" cy="3" r="2.6"/></marker>'
+        for kind in ("naive", "exact", "flip")
+    )
+    return (
+        f"<defs>{dots}"
+        f'<marker id="bnx-{n}-head" class="bnx-head" viewBox="0 0 10 10" refX="9" refY="5"'
+        ' markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto">'
+        '<path d="M0,0L10,5L0,10z"/></marker></defs>'
+    )
 
 
 def _frames(controls: Sequence[Sequence[float]], compute: Callable[..., Frame]) -> dict[str, Frame]:
