@@ -74,6 +74,15 @@ def _grid(values: Iterable[float], name: str, *, positive: bool = False) -> list
     return [float(v) for v in arr]
 
 
+def _counts(values: Iterable[int], name: str) -> list[int]:
+    """A slider of numbers of steps: increasing positive integers."""
+    values = list(values)
+    grid = [int(s) for s in _grid(values, name, positive=True)]
+    if any(s != v for s, v in zip(grid, values, strict=True)):
+        raise ValueError(f"{name} must be integers; got {values!r}")
+    return grid
+
+
 def _default(values: Sequence[float], default: float, name: str) -> int:
     """The index of ``default`` in a slider's positions."""
     for i, v in enumerate(values):
@@ -521,9 +530,7 @@ def drift(
     u, t = _unit(u, t)
     b0 = _validate.finite_real(b0, "b0")
     lr_grid = _grid(lrs, "lrs", positive=True)
-    step_grid = [int(s) for s in _grid(steps, "steps", positive=True)]
-    if any(s != v for s, v in zip(step_grid, steps, strict=True)):
-        raise ValueError(f"steps must be integers; got {list(steps)!r}")
+    step_grid = _counts(steps, "steps")
     defaults = (_default(lr_grid, lr, "lr"), _default(step_grid, n, "n"))
     runs = _drift_runs(u, t, b0, lr_grid, step_grid)
     top, bottom = _drift_axes(runs, step_grid[-1])
