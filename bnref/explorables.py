@@ -818,6 +818,8 @@ def inference(
             f"got {m_grid!r}"
         )
     bins = _validate.count(bins, "bins")
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1 (a histogram needs a bar); got {bins}")
     default = _default(m_grid, m, "m")
     edges = np.linspace(0, float(np.ptp(pop) ** 2 / 4), bins + 1)  # to the largest σ²_ℬ
     hists = {size: _variance_shares(pop, size, edges) for size in m_grid}

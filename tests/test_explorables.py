@@ -149,6 +149,7 @@ def test_default_frame_is_drawn_in_the_html(figures: dict[str, explorables.Explo
         (lambda: explorables.inference(POP, sizes=range(2, 10)), "sizes"),
         (lambda: explorables.inference([1.0]), "population"),
         (lambda: explorables.inference(POP, m=9), "m"),
+        (lambda: explorables.inference(POP, bins=0), "bins"),
     ],
 )
 def test_bad_input_names_the_argument(call, name: str) -> None:  # type: ignore[no-untyped-def]
