@@ -63,6 +63,7 @@ extensions = [
     "notfound.extension",
     "icons",  # _ext/icons.py: Font Awesome cut to the icons in use, without its 1.5 MB script
     "slim_images",  # _ext/slim_images.py: figures as 256-colour PNGs (40% of the bytes)
+    "pdf_edition",  # _ext/pdf_edition.py: the book's PDF (nox -s pdf) in the download menu
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True
@@ -273,9 +274,15 @@ def _math_in_section_references(app, doctree, docname):  # type: ignore[no-untyp
             target_doc, anchor = docname, ref["refid"]
         else:
             path, _, anchor = ref.get("refuri", "").partition("#")
-            if not path.endswith(".html") or not anchor:
+            if not path and anchor.startswith("document-"):
+                # singlehtml (the PDF edition) writes "#document-<page>#<anchor>"
+                target_doc, _, anchor = anchor.removeprefix("document-").partition("#")
+            elif not path.endswith(".html") or not anchor:
                 continue
-            target_doc = posixpath.normpath(posixpath.join(posixpath.dirname(docname), path[:-5]))
+            else:
+                target_doc = posixpath.normpath(
+                    posixpath.join(posixpath.dirname(docname), path[:-5])
+                )
         if target_doc not in app.env.all_docs:
             continue
         if target_doc not in doctrees:
