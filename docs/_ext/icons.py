@@ -27,12 +27,14 @@ and dark mode, for a drawn glyph.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
+logging.getLogger("fontTools").setLevel(logging.WARNING)  # its INFO lines would fill the log
 TEMPLATES = Path(__file__).resolve().parent / "icons_templates"
 FONTS = ("fa-solid-900", "fa-regular-400", "fa-brands-400")
 WEBFONTS = Path("vendor", "fontawesome", "webfonts")
