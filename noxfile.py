@@ -111,6 +111,14 @@ def page_weight(session: nox.Session) -> None:
 
 
 @nox.session
+def pdf(session: nox.Session) -> None:
+    """Print the built book to docs/_build/pdf/bnref.pdf with Chromium (after `nox -s docs`)."""
+    _install(session, "tests")
+    session.run("python", "tools/build_pdf.py", *session.posargs)
+    session.run("pytest", "tests/test_pdf.py", "-q")
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check, and strict mypy on the package."""
     session.install("-r", "requirements/lint.txt", env=COMPILE)

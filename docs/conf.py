@@ -44,6 +44,9 @@ extensions = [
     "section_ref_math",  # a {ref} to a section shows the title's math rendered
     "notfound_root",  # the 404 page's scripts find the site's root from any depth
     "explorable",  # explorable figures' script and style, on their pages only
+    "icons",  # Font Awesome cut to the icons in use, without its 1.5 MB script
+    "slim_images",  # figures as 256-colour PNGs (40% of the bytes)
+    "pdf_edition",  # the book's PDF (nox -s pdf) in the download menu
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True

@@ -20,6 +20,7 @@ section_ref_math = extension("section_ref_math")
         ({"refid": "x"}, "care", ("care", "x")),
         ({"refuri": "care.html#norm"}, "answers", ("care", "norm")),
         ({"refuri": "../care.html#norm"}, "sub/page", ("care", "norm")),
+        ({"refuri": "#document-care#norm"}, "index", ("care", "norm")),  # singlehtml (PDF)
         ({"refuri": "care.html"}, "answers", None),  # a page, not a section
         ({"refuri": "https://example.org/#x"}, "answers", None),
     ],

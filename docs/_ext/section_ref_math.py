@@ -23,6 +23,10 @@ def target_of(ref: nodes.reference, docname: str) -> tuple[str, str] | None:
     if "refid" in ref:
         return docname, ref["refid"]
     path, _, anchor = ref.get("refuri", "").partition("#")
+    if not path and anchor.startswith("document-"):
+        # singlehtml (the PDF edition) writes "#document-<page>#<anchor>"
+        page, _, anchor = anchor.removeprefix("document-").partition("#")
+        return page, anchor
     if not path.endswith(".html") or not anchor:
         return None
     return posixpath.normpath(posixpath.join(posixpath.dirname(docname), path[:-5])), anchor

