@@ -14,6 +14,7 @@ import nox
 # (The `nox` command does not put the noxfile's folder on sys.path; `python -m nox` does.)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tools._build import STRICT
+from tools.browser import needs_browser
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
@@ -89,17 +90,29 @@ def docs_live(session: nox.Session) -> None:
     )
 
 
+def _site_and_browser(session: nox.Session) -> None:
+    """What the browser tests need: the built book (built here if missing) and a Chromium
+    (tools/browser.py finds one, installs one, or stops with one message saying what to run)."""
+    if not (HTML / "index.html").is_file():
+        session.log(f"The book is not built ({HTML}); building it first for the browser tests.")
+        _sphinx(session)
+    session.run("python", "tools/browser.py")
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the tests: package, doctests of every module, the pages' snippets and code cells."""
+    """Run the tests: package, doctests, the pages' snippets and cells, the book in Chromium."""
     _install(session, "tests")
+    if needs_browser(session.posargs):
+        _site_and_browser(session)
     session.run("pytest", *session.posargs)
 
 
 @nox.session
 def browser(session: nox.Session) -> None:
-    """Only the browser tests (tests/browser): the built site in Debian's Chromium."""
+    """Only the browser tests (tests/browser): the built book in Chromium."""
     _install(session, "tests")
+    _site_and_browser(session)
     session.run("pytest", "tests/browser", *session.posargs)
 
 
@@ -107,6 +120,7 @@ def browser(session: nox.Session) -> None:
 def page_weight(session: nox.Session) -> None:
     """Report the bytes each page of the built book loads on a first visit (--check: budget)."""
     _install(session, "tests")
+    _site_and_browser(session)
     session.run("python", "-m", "tests.browser.page_weight", *session.posargs)
 
 
