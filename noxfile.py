@@ -3,6 +3,7 @@ runs the tests. Every session installs from the exact pins in ``requirements/``.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 from pathlib import Path
@@ -34,9 +35,21 @@ COMPILE = {"UV_COMPILE_BYTECODE": "1"}
 
 
 def _install(session: nox.Session, lock: str) -> None:
-    """Install the pinned lock file, then bnref itself (editable, so the kernel sees edits)."""
+    """Install the pinned lock file, then bnref itself (editable, so the kernel sees edits).
+
+    Skipped when this environment already holds exactly this lock file and pyproject.toml (a
+    stamp in the environment records their hash): asking uv again costs about a second on every
+    run, most of it rebuilding bnref's editable wheel, and an edit to bnref's code needs no
+    reinstall. A changed lock file or pyproject.toml, or a new environment, installs again."""
+    pinned = (ROOT / "requirements" / f"{lock}.txt").read_bytes()
+    key = hashlib.sha256(pinned + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = Path(session.virtualenv.location) / f".bnref-installed-{lock}"
+    if stamp.is_file() and stamp.read_text() == key:
+        session.log(f"requirements/{lock}.txt and pyproject.toml unchanged: nothing to install")
+        return
     session.install("-r", f"requirements/{lock}.txt", env=COMPILE)
     session.install("--no-deps", "-e", ".")
+    stamp.write_text(key)
 
 
 def _sphinx(session: nox.Session, *extra: str) -> None:

@@ -60,6 +60,7 @@ extensions = [
     "sphinxcontrib.katex",
     "sphinx_copybutton",
     "solutions",  # _ext/solutions.py: exercises' solutions, folded (<details>)
+    "parallel_execution",  # _ext/parallel_execution.py: pages execute in parallel, then cached
     "notfound.extension",
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
