@@ -143,3 +143,36 @@ def test_browser_is_needed_only_when_pytest_collects_the_browser_tests(
     args: list[str], expected: bool
 ) -> None:
     assert browser.needs_browser(args) is expected
+
+
+# -- tools/check_reproducible.py and tools/bench_docs.py ------------------------------------
+
+
+def test_reproducibility_check_finds_changed_and_missing_files_but_not_caches(
+    tmp_path: Path,
+) -> None:
+    from tools.check_reproducible import differing
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for root, noise in ((a, "-2.22e-16"), (b, "0.0")):
+        _write(root / "html" / "care.html", f"<p>{noise}</p>")
+        _write(root / "html" / "same.html", "<p>same</p>")
+        _write(root / "doctrees" / "env.html", noise)  # Sphinx's pickles: not published
+    _write(a / "html" / "only-a.html", "")
+    assert differing(a, b) == ["html/care.html", "html/only-a.html (only in one build)"]
+
+
+def test_build_benchmark_reads_each_pages_execution_time_from_the_cache(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tools.bench_docs import execution_times
+
+    db = tmp_path / ".jupyter_cache" / "e1694f3d" / "global.db"
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE nbcache (uri TEXT, data TEXT)")
+        connection.executemany(
+            "INSERT INTO nbcache VALUES (?, ?)",
+            [("/x/docs/network.md", '{"execution_seconds": 2.5}'), ("/x/docs/care.md", "{}")],
+        )
+    assert execution_times(tmp_path) == {"network.md": 2.5, "care.md": 0.0}
