@@ -22,10 +22,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a script, from any folder
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
 from tools._build import sphinx_build
 
+ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 # Sphinx's environment pickles and build info may differ and are not published.
 IGNORED = {".doctrees", "doctrees", ".buildinfo", ".jupyter_cache", "cache"}
