@@ -103,38 +103,41 @@ def docs_live(session: nox.Session) -> None:
     )
 
 
-def _site_and_browser(session: nox.Session) -> None:
+def _site_and_browser(session: nox.Session) -> dict[str, str]:
     """What the browser tests need: the built book (built here if missing) and a Chromium
-    (tools/browser.py finds one, installs one, or stops with one message saying what to run)."""
+    (tools/browser.py finds one, installs one, or stops with one message saying what to run).
+    Returns the environment that points the tests at that Chromium."""
     if not (HTML / "index.html").is_file():
         session.log(f"The book is not built ({HTML}); building it first for the browser tests.")
         _sphinx(session)
-    session.run("python", "tools/browser.py")
+    session.log("Looking for Chromium (installing it if missing can take a minute)")
+    out = session.run("python", "tools/browser.py", silent=True)
+    chromium = str(out).strip().splitlines()[-1]
+    session.log(f"Chromium: {chromium}")
+    return {"BNREF_CHROMIUM": chromium}
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the tests: package, doctests, the pages' snippets and cells, the book in Chromium."""
     _install(session, "tests")
-    if needs_browser(session.posargs):
-        _site_and_browser(session)
-    session.run("pytest", *session.posargs)
+    env = _site_and_browser(session) if needs_browser(session.posargs) else {}
+    session.run("pytest", *session.posargs, env=env)
 
 
 @nox.session
 def browser(session: nox.Session) -> None:
     """Only the browser tests (tests/browser): the built book in Chromium."""
     _install(session, "tests")
-    _site_and_browser(session)
-    session.run("pytest", "tests/browser", *session.posargs)
+    session.run("pytest", "tests/browser", *session.posargs, env=_site_and_browser(session))
 
 
 @nox.session(name="page-weight")
 def page_weight(session: nox.Session) -> None:
     """Report the bytes each page of the built book loads on a first visit (--check: budget)."""
     _install(session, "tests")
-    _site_and_browser(session)
-    session.run("python", "-m", "tests.browser.page_weight", *session.posargs)
+    env = _site_and_browser(session)
+    session.run("python", "-m", "tests.browser.page_weight", *session.posargs, env=env)
 
 
 @nox.session

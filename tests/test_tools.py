@@ -176,3 +176,10 @@ def test_build_benchmark_reads_each_pages_execution_time_from_the_cache(tmp_path
             [("/x/docs/network.md", '{"execution_seconds": 2.5}'), ("/x/docs/care.md", "{}")],
         )
     assert execution_times(tmp_path) == {"network.md": 2.5, "care.md": 0.0}
+
+
+def test_browser_inside_playwright_uses_the_callers_download_lookup(tmp_path: Path) -> None:
+    # The browser tests call find() inside their own Playwright session, where opening a second
+    # one fails; they pass their own lookup of Playwright's download instead.
+    assert browser.find({"PATH": str(tmp_path)}, downloaded=lambda: "/pw/chrome") == "/pw/chrome"
+    assert browser.find({"PATH": str(tmp_path)}, downloaded=lambda: None) is None

@@ -11,8 +11,8 @@ command works on a fresh machine. In order:
 4. otherwise exit 1 with one message that says what to run, before any test starts.
 
 It prints the browser's path on the last line of its output: the sessions pass it to the tests
-as ``BNREF_CHROMIUM``. Usage: ``python tools/browser.py`` (inside the tests' environment, which
-has Playwright).
+as ``BNREF_CHROMIUM`` (apt-get puts it in /usr/bin, which need not be on ``PATH``).
+Usage: ``python tools/browser.py`` (inside the tests' environment, which has Playwright).
 """
 
 from __future__ import annotations
@@ -58,12 +58,19 @@ def playwright_chromium() -> str | None:
     except ImportError:
         return None
     with sync_playwright() as pw:
-        path = pw.chromium.executable_path
+        return existing(pw.chromium.executable_path)
+
+
+def existing(path: str) -> str | None:
     return path if Path(path).is_file() else None
 
 
-def find(env: Mapping[str, str] = os.environ) -> str | None:
-    """A Chromium already on this machine, or None. ``BNREF_CHROMIUM`` wins if it is set."""
+def find(
+    env: Mapping[str, str] = os.environ,
+    downloaded: Callable[[], str | None] = playwright_chromium,
+) -> str | None:
+    """A Chromium already on this machine, or None. ``BNREF_CHROMIUM`` wins if it is set;
+    ``downloaded`` finds Playwright's own (a caller already inside Playwright passes its own)."""
     if env.get("BNREF_CHROMIUM"):
         explicit = env["BNREF_CHROMIUM"]
         path = shutil.which(explicit, path=env.get("PATH"))
@@ -74,7 +81,7 @@ def find(env: Mapping[str, str] = os.environ) -> str | None:
         path = shutil.which(name, path=env.get("PATH"))
         if path:
             return path
-    return playwright_chromium()
+    return downloaded()
 
 
 def can_apt(run: Runner = _run) -> list[str] | None:

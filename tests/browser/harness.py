@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from tools.browser import HELP, find
+from tools.browser import HELP, existing, find
 
 ROOT = Path(__file__).resolve().parents[2]
 # BNREF_SITE tests another copy of the built site (an artifact, say) instead of docs/_build/html.
@@ -130,19 +130,14 @@ def serve(site: Path = SITE, prefix: str = PREFIX) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def chromium_path() -> str:
-    """The Chromium tools/browser.py finds; raise (never skip) when there is none."""
-    path = find()
+def launch(playwright):  # type: ignore[no-untyped-def]
+    """Launch headless Chromium: BNREF_CHROMIUM (``nox -s tests`` sets it to what
+    tools/browser.py found or installed), else one on PATH, else Playwright's own download.
+    Raise (never skip) when there is none: the book is built, so these tests must run."""
+    path = find(downloaded=lambda: existing(playwright.chromium.executable_path))
     if path is None:
         raise RuntimeError(f"the book is built, so the browser tests must run. {HELP}")
-    return path
-
-
-def launch(playwright):  # type: ignore[no-untyped-def]
-    """Launch headless Chromium (the one chromium_path finds; this never downloads one)."""
-    return playwright.chromium.launch(
-        executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-    )
+    return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
 
 
 def listing(title: str, lines: list[str]) -> str:
