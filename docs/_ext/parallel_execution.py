@@ -51,6 +51,13 @@ def _unexecuted(env: BuildEnvironment, docnames: list[str]) -> list[tuple[Path, 
     return todo
 
 
+def _cores() -> int:
+    """The cores this process may use (``sched_getaffinity`` is Linux-only; macOS has not)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _code_size(item: tuple[Path, Any]) -> int:
     return sum(len(c.source) for c in item[1].cells if c.cell_type == "code")
 
@@ -62,7 +69,7 @@ def execute_ahead(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> No
     todo = sorted(_unexecuted(env, docnames), key=_code_size, reverse=True)
     if not todo:
         return
-    workers = min(len(todo), len(os.sched_getaffinity(0)))
+    workers = min(len(todo), _cores())
     logger.info(f"executing {len(todo)} page(s) over {workers} worker(s)")
 
     def execute(item: tuple[Path, Any]) -> tuple[Path, Any, Any]:
