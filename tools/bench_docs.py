@@ -90,7 +90,8 @@ def _median(label: str, runs: list[float]) -> float:
 
 
 def bench(repeat: int) -> None:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    linux = hasattr(os, "sched_getaffinity")
+    cores = len(os.sched_getaffinity(0)) if linux else os.cpu_count() or 1
     print(f"timing `{NOX} -s docs` ({repeat} runs each, {cores} cores); load: {os.getloadavg()}")
 
     def cold() -> float:
