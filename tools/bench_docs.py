@@ -24,6 +24,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,13 +64,18 @@ def _own_build_folder() -> Iterator[None]:
 
 
 def nox_docs() -> float:
-    """Wall time of one ``nox -s docs``; its log is shown only if it fails."""
-    start = time.perf_counter()
-    done = subprocess.run([NOX, "-s", "docs"], cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
-        raise subprocess.CalledProcessError(done.returncode, [NOX, "-s", "docs"])
+    """Wall time of one ``nox -s docs``; its log is shown only if it fails.
+
+    The log goes to a file, not a pipe: the KaTeX server that the build starts can outlive it
+    holding the pipe open, and reading a pipe to its end would then wait forever."""
+    with tempfile.TemporaryFile("w+") as log:
+        start = time.perf_counter()
+        done = subprocess.run([NOX, "-s", "docs"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            log.seek(0)
+            sys.stderr.write(log.read()[-8000:])
+            raise subprocess.CalledProcessError(done.returncode, [NOX, "-s", "docs"])
     return seconds
 
 
