@@ -50,10 +50,11 @@ def _appended(path: Path, text: str) -> Iterator[None]:
 @contextmanager
 def _own_build_folder() -> Iterator[None]:
     """Move the writer's docs/_build aside; put it back afterwards (the benchmark's is dropped)."""
-    saved = BUILD.with_name("_build.bench-saved")
+    saved = ROOT / ".nox" / "docs-build.bench-saved"  # outside docs/: Sphinx would read it
     if saved.exists():
         raise SystemExit(f"{saved} exists (an interrupted benchmark?): restore or remove it")
     if BUILD.exists():
+        saved.parent.mkdir(exist_ok=True)
         BUILD.rename(saved)
     try:
         yield
