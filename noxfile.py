@@ -3,6 +3,7 @@ runs the tests. Every session installs from the exact pins in ``requirements/``.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import nox
 # (The `nox` command does not put the noxfile's folder on sys.path; `python -m nox` does.)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tools._build import STRICT
+from tools.browser import needs_browser
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
@@ -33,9 +35,21 @@ COMPILE = {"UV_COMPILE_BYTECODE": "1"}
 
 
 def _install(session: nox.Session, lock: str) -> None:
-    """Install the pinned lock file, then bnref itself (editable, so the kernel sees edits)."""
+    """Install the pinned lock file, then bnref itself (editable, so the kernel sees edits).
+
+    Skipped when this environment already holds exactly this lock file and pyproject.toml (a
+    stamp in the environment records their hash): asking uv again costs about a second on every
+    run, most of it rebuilding bnref's editable wheel, and an edit to bnref's code needs no
+    reinstall. A changed lock file or pyproject.toml, or a new environment, installs again."""
+    pinned = (ROOT / "requirements" / f"{lock}.txt").read_bytes()
+    key = hashlib.sha256(pinned + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = Path(session.virtualenv.location) / f".bnref-installed-{lock}"
+    if stamp.is_file() and stamp.read_text() == key:
+        session.log(f"requirements/{lock}.txt and pyproject.toml unchanged: nothing to install")
+        return
     session.install("-r", f"requirements/{lock}.txt", env=COMPILE)
     session.install("--no-deps", "-e", ".")
+    stamp.write_text(key)
 
 
 def _sphinx(session: nox.Session, *extra: str) -> None:
@@ -89,32 +103,49 @@ def docs_live(session: nox.Session) -> None:
     )
 
 
+def _site_and_browser(session: nox.Session) -> dict[str, str]:
+    """What the browser tests need: the built book (built here if missing) and a Chromium
+    (tools/browser.py finds one, installs one, or stops with one message saying what to run).
+    Returns the environment that points the tests at that Chromium."""
+    if not (HTML / "index.html").is_file():
+        session.log(f"The book is not built ({HTML}); building it first for the browser tests.")
+        _sphinx(session)
+    session.log("Looking for Chromium (installing it if missing can take a minute)")
+    out = session.run("python", "tools/browser.py", silent=True)
+    chromium = str(out).strip().splitlines()[-1]
+    session.log(f"Chromium: {chromium}")
+    return {"BNREF_CHROMIUM": chromium}
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the tests: package, doctests of every module, the pages' snippets and code cells."""
+    """Run the tests: package, doctests, the pages' snippets and cells, the book in Chromium."""
     _install(session, "tests")
-    session.run("pytest", *session.posargs)
+    env = _site_and_browser(session) if needs_browser(session.posargs) else {}
+    session.run("pytest", *session.posargs, env=env)
 
 
 @nox.session
 def browser(session: nox.Session) -> None:
-    """Only the browser tests (tests/browser): the built site in Debian's Chromium."""
+    """Only the browser tests (tests/browser): the built book in Chromium."""
     _install(session, "tests")
-    session.run("pytest", "tests/browser", *session.posargs)
+    session.run("pytest", "tests/browser", *session.posargs, env=_site_and_browser(session))
 
 
 @nox.session(name="page-weight")
 def page_weight(session: nox.Session) -> None:
     """Report the bytes each page of the built book loads on a first visit (--check: budget)."""
     _install(session, "tests")
-    session.run("python", "-m", "tests.browser.page_weight", *session.posargs)
+    env = _site_and_browser(session)
+    session.run("python", "-m", "tests.browser.page_weight", *session.posargs, env=env)
 
 
 @nox.session
 def pdf(session: nox.Session) -> None:
     """Print the built book to docs/_build/pdf/bnref.pdf with Chromium (after `nox -s docs`)."""
     _install(session, "tests")
-    session.run("python", "tools/build_pdf.py", *session.posargs)
+    env = _site_and_browser(session)
+    session.run("python", "tools/build_pdf.py", *session.posargs, env=env)
     session.run("pytest", "tests/test_pdf.py", "-q")
 
 
@@ -129,10 +160,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks: batch_norm + batch_norm_vjp against one copy; the book's build times."""
+    """Benchmarks: batch_norm + batch_norm_vjp against one copy; `nox -s docs` build times."""
     _install(session, "tests")
     session.run("python", "benchmarks/bench_batchnorm.py", *session.posargs)
-    session.run("python", "tools/bench_docs.py")
+    # The build benchmark times the `nox` command itself, the one running this session.
+    this_nox = sys.argv[0] if Path(sys.argv[0]).name == "nox" else shutil.which("nox") or "nox"
+    session.run("python", "tools/bench_docs.py", env={"BNREF_NOX": this_nox})
 
 
 @nox.session(python=False)
@@ -156,6 +189,6 @@ def numbers(session: nox.Session) -> None:
 
 @nox.session
 def reproducible(session: nox.Session) -> None:
-    """Build the book twice from scratch and check the two sites are byte-identical."""
+    """Build the book from scratch twice (-- --runs N: N times); every site must be identical."""
     _install(session, "docs")
-    session.run("python", "tools/check_reproducible.py")
+    session.run("python", "tools/check_reproducible.py", *session.posargs)

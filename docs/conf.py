@@ -33,6 +33,7 @@ extensions = [
     "sphinx_copybutton",
     "notfound.extension",
     "solutions",  # exercises' solutions, folded (<details>)
+    "parallel_execution",  # pages missing from the cache execute in parallel first
     "paper_quotes",  # quotations of the paper, checked verbatim
     "katex_server",  # KaTeX pre-rendering: the wheel's Node, strict options, no start-up race
     "execution_cache",  # the execution cache keyed on bnref's source too

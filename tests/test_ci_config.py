@@ -62,3 +62,25 @@ def test_the_validators_can_fail(tmp_path: Path) -> None:
     bad_rtd.write_text("version: 3\nsphinx:\n  fail_on_warning: yes-please\n")
     result = _run("check-jsonschema", "--builtin-schema", "vendor.readthedocs", str(bad_rtd))
     assert result.returncode != 0
+
+
+CI_RUN = ROOT / ".ci" / "run"
+README = ROOT / "README.md"
+
+
+def test_ci_runs_the_readmes_two_commands_as_written_and_prepares_nothing() -> None:
+    block = README.read_text(encoding="utf-8").split("```bash\n", 1)[1].split("```", 1)[0]
+    expected = [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+    assert len(expected) == 2
+    assert all("nox -s" in c and "nox[uv]" in c for c in expected)
+    # The function .ci/run uses to read them, run on its own.
+    script = CI_RUN.read_text(encoding="utf-8")
+    function = script[script.index("readme_commands() {") : script.index("\n}\n") + 3]
+    result = subprocess.run(
+        ["bash", "-c", function + "readme_commands"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.stdout.splitlines() == expected, result.stderr
+    # Nothing before them installs what a newcomer lacks (a browser, uv, nox itself).
+    before = script[: script.index("for command in")]
+    for preparation in ("apt-get", "chromium", "uv==", "pip install"):
+        assert preparation not in before

@@ -1,23 +1,29 @@
-"""Build the book twice from scratch and check that the two builds are byte-identical.
+"""Build the book from scratch several times and check that every build is byte-identical.
 
-Both builds run with the same ``SOURCE_DATE_EPOCH`` (the last commit's time) and empty
-execution caches, into two temporary folders. Every file of the site (HTML, images, the
-search index) and every executed notebook and glue file must match byte for byte; the
-script lists the files that differ and exits 1 if any do.
+Every build runs with the same ``SOURCE_DATE_EPOCH`` (the last commit's time) and an empty
+execution cache, into its own temporary folder. Every file of the site (HTML, images, the
+search index) and every executed notebook and glue file must match the first build's byte for
+byte; the script lists the files that differ (and where each first differs), one line per
+build, and exits 1 if any build differs. Rounding noise that changes between builds shows up
+here only sometimes, hence ``--runs``.
 
-Usage: ``python tools/check_reproducible.py`` (``nox -s reproducible`` installs what it needs).
+Usage: ``python tools/check_reproducible.py [--runs 2]`` (``nox -s reproducible -- --runs 5``
+installs what it needs).
 """
 
 from __future__ import annotations
 
+import argparse
 import filecmp
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from _build import sphinx_build  # tools/_build.py (these scripts run from tools/)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
+from tools._build import sphinx_build
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -82,21 +88,35 @@ def _first_difference(a: Path, b: Path, context: int = 160) -> str:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2, help="clean builds to compare (>= 2)")
+    args = parser.parse_args()
+    if args.runs < 2:
+        parser.error(f"--runs must be at least 2 (two builds to compare), got {args.runs}")
     epoch = _epoch()
+    failed = 0
     with tempfile.TemporaryDirectory(prefix="bnref-repro-") as tmp:
-        first, second = Path(tmp, "first"), Path(tmp, "second")
-        for into in (first, second):
-            build(into, epoch)
-        diffs = differing(first, second)
+        first = Path(tmp, "build-1")
+        build(first, epoch)
         files = sum(1 for p in first.rglob("*") if p.is_file() and not IGNORED & set(p.parts))
-        if diffs:
-            print(f"{len(diffs)} file(s) differ between two clean builds:")
-            for d in diffs:
-                print(f"  {d}")
-                if not d.endswith("(only in one build)"):
-                    print(_first_difference(first / d, second / d))
-            return 1
-    print(f"two clean builds are byte-identical ({files} files, SOURCE_DATE_EPOCH={epoch})")
+        for run in range(2, args.runs + 1):
+            other = Path(tmp, f"build-{run}")
+            build(other, epoch)
+            diffs = differing(first, other)
+            if not diffs:
+                print(f"build {run} of {args.runs}: identical to build 1 ({files} files)")
+            else:
+                failed += 1
+                print(f"build {run} of {args.runs}: {len(diffs)} file(s) differ from build 1:")
+                for d in diffs:
+                    print(f"  {d}")
+                    if not d.endswith("(only in one build)"):
+                        print(_first_difference(first / d, other / d))
+            shutil.rmtree(other)  # one build at a time on disk
+    if failed:
+        print(f"{failed} of {args.runs - 1} builds differ from the first")
+        return 1
+    print(f"{args.runs} clean builds are byte-identical ({files} files, SOURCE_DATE_EPOCH={epoch})")
     return 0
 
 

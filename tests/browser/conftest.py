@@ -1,7 +1,9 @@
 """Fixtures of the browser tests: the built site served on 127.0.0.1, and Debian's Chromium.
 
-These tests skip only when the book has not been built (no ``docs/_build/html``). If it has been
-built, they run, and a missing Chromium or Playwright is a failure, not a skip.
+``nox -s tests`` builds the book first when it is not built, and finds or installs Chromium
+(tools/browser.py), so through nox these tests always run. Run by bare pytest on a machine
+without a built book they skip, saying so; under CI (``CI`` set) that is an error instead,
+because a CI run that skipped them would prove nothing. A missing Chromium is a failure.
 
 Every page is opened in a fresh browser context whose requests to any host other than the test
 server are aborted and recorded (so a page that needs the network fails here just as it would
@@ -11,6 +13,7 @@ errors are recorded too; the tests assert that all these lists are empty.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,15 +23,15 @@ from tests.browser.harness import PHONE, SITE, Visit, launch, open_page, serve, 
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if (SITE / "index.html").is_file():
+    in_browser = [item for item in items if "browser" in item.path.parts]
+    if not in_browser or (SITE / "index.html").is_file():
         return
-    skip = pytest.mark.skip(
-        reason=f"the book is not built ({SITE} does not exist): run `nox -s docs` first; "
-        "the browser tests run whenever it is built"
-    )
-    for item in items:
-        if "browser" in item.path.parts:
-            item.add_marker(skip)
+    why = f"the book is not built ({SITE} does not exist): run `nox -s docs` first"
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"{why} (CI must run the browser tests, not skip them)")
+    skip = pytest.mark.skip(reason=f"{why}; the browser tests run whenever it is built")
+    for item in in_browser:
+        item.add_marker(skip)
 
 
 def pages() -> list[str]:

@@ -2,7 +2,9 @@
 
 Shared by the browser tests (``tests/browser/test_*.py``) and the page-weight report
 (``python -m tests.browser.page_weight``). Nothing here downloads a browser: Playwright is
-pointed at the system Chromium (``/usr/bin/chromium``, installed by ``.ci/run`` with apt-get).
+pointed at the Chromium that ``tools/browser.py`` finds (``BNREF_CHROMIUM``, else ``chromium``
+on ``PATH``, else Playwright's own download); ``nox -s tests`` runs that tool first, and it
+installs one when the machine has none.
 
 The site is served under the path it is published at (``/bnref/``, from the ``Documentation``
 URL in ``pyproject.toml``), as a static host serves it: a missing file gets the book's
@@ -15,7 +17,6 @@ import contextlib
 import http.server
 import io
 import os
-import shutil
 import threading
 import tomllib
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from tools.browser import HELP, existing, find
+
 ROOT = Path(__file__).resolve().parents[2]
 # BNREF_SITE tests another copy of the built site (an artifact, say) instead of docs/_build/html.
 SITE = Path(os.environ.get("BNREF_SITE", ROOT / "docs" / "_build" / "html")).resolve()
@@ -31,7 +34,6 @@ SCREENSHOTS = ROOT / "docs" / "_build" / "screenshots"
 _URLS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
 PREFIX = urlparse(_URLS["Documentation"]).path.rstrip("/") + "/"  # "/bnref/"
 
-CHROMIUM = os.environ.get("BNREF_CHROMIUM", "/usr/bin/chromium")
 # How Chromium must be started on these machines: without the background-networking flags it
 # tries to reach Google's hosts at every start, which a closed network refuses.
 CHROMIUM_ARGS = [
@@ -128,23 +130,14 @@ def serve(site: Path = SITE, prefix: str = PREFIX) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def chromium_path() -> str:
-    """The system Chromium; raise (never skip) when it is missing."""
-    path = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).is_file() else None)
-    if path is None:
-        raise RuntimeError(
-            f"Chromium is not installed at {CHROMIUM}: the book is built, so the browser tests "
-            "must run. Install it with `apt-get install chromium` (as .ci/run does), or point "
-            "BNREF_CHROMIUM at a Chromium binary."
-        )
-    return path
-
-
 def launch(playwright):  # type: ignore[no-untyped-def]
-    """Launch headless Chromium from the system, never a browser Playwright downloads."""
-    return playwright.chromium.launch(
-        executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-    )
+    """Launch headless Chromium: BNREF_CHROMIUM (``nox -s tests`` sets it to what
+    tools/browser.py found or installed), else one on PATH, else Playwright's own download.
+    Raise (never skip) when there is none: the book is built, so these tests must run."""
+    path = find(downloaded=lambda: existing(playwright.chromium.executable_path))
+    if path is None:
+        raise RuntimeError(f"the book is built, so the browser tests must run. {HELP}")
+    return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
 
 
 def listing(title: str, lines: list[str]) -> str:
