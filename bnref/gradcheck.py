@@ -2,8 +2,10 @@
 
 Central differences are easy to trust and approximate: their error is ``O(h²)`` truncation
 plus ``O(ε_machine / h)`` rounding. The complex step ``Im f(x + ih) / h`` has no subtraction, so
-with ``h = 1e-20`` it is exact to rounding, provided ``f`` is complex-analytic (every function in
-``bnref`` is: it writes ``(x - μ) ** 2``, never ``abs`` or ``conj``).
+with ``h = 1e-20`` it is exact to rounding, provided ``f`` is complex-analytic near the point.
+``bnref``'s normalizations are (they write ``(x - μ) ** 2``, never ``abs`` or ``conj``), and so
+are its smooth nonlinearities; the ReLU (``theta="relu"`` in the placement experiments) is not:
+its complex step is right only away from its kink, where it is locally linear.
 """
 
 from __future__ import annotations
