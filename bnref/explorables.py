@@ -400,7 +400,7 @@ def identity(
             ("mu", "mean μ of x"),
             ("moved", "largest move of x̂"),
             ("loss", "loss ℓ"),
-            ("naive", "naive step −η ∂ℓ/∂b"),
+            ("naive", "naive step −η Σᵢ gᵢ"),
             ("exact", "exact step"),
         ],
         height=ax.top + ax.height + 48,
