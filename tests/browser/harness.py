@@ -241,3 +241,23 @@ def open_page(
     page.wait_for_load_state("networkidle")
     loading = False
     return visit
+
+
+def serious_violations(visit: Visit, context: str | None = None) -> list[str]:
+    """axe-core's serious and critical violations on the page (or on the ``context`` selector),
+    one line each; the audit's own requests are not recorded as the page's."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    visit.recording = False
+    try:
+        axe = Axe()
+        run = axe.run(visit.page, context=context) if context else axe.run(visit.page)
+        results: dict[str, Any] = run.response
+    finally:
+        visit.recording = True
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> "
+        + "; ".join(str(n["target"]) for n in v["nodes"][:5])
+        for v in results["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]

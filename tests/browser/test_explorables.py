@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import bnref
-from tests.browser.harness import PHONE, Visit, listing
+from tests.browser.harness import PHONE, Visit, listing, serious_violations
 
 # The pages' batches, rebuilt as the pages build them.
 _rng = np.random.default_rng(0)
@@ -212,19 +212,7 @@ def test_without_javascript_the_default_is_drawn(name: str, open_in: Callable[..
 
 
 def _axe(visit: Visit, name: str) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    visit.recording = False
-    try:
-        results = Axe().run(visit.page, context=f"#explorable-{name}").response
-    finally:
-        visit.recording = True
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> "
-        + "; ".join(str(n["target"]) for n in v["nodes"][:5])
-        for v in results["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
+    return serious_violations(visit, context=f"#explorable-{name}")
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light-desktop", "dark-phone"])

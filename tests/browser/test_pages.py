@@ -5,9 +5,8 @@ critical accessibility violation (in light mode on a desktop, in dark mode on a 
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from tests.browser.harness import Visit, listing
+from tests.browser.harness import Visit, listing, serious_violations
 from tests.browser.page_weight import MAX_FLOOR, MAX_PAGE, over_budget, summarise, weigh
 
 # TeX that would be visible if a formula had not been rendered (code and rendered math removed).
@@ -133,19 +132,7 @@ def test_phone_has_no_horizontal_scroll(phone_dark: Visit) -> None:
 
 
 def _audit(visit: Visit) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    visit.recording = False
-    try:
-        results: dict[str, Any] = Axe().run(visit.page).response
-    finally:
-        visit.recording = True
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> "
-        + "; ".join(str(n["target"]) for n in v["nodes"][:5])
-        for v in results["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
+    return serious_violations(visit)
 
 
 def test_accessibility_light_desktop(desktop: Visit) -> None:
