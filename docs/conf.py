@@ -81,6 +81,9 @@ katex_css_path = "katex/katex.min.css"  # KaTeX 0.16.22, the version that render
 
 # -- Execution -------------------------------------------------------------------------------
 nb_execution_mode = "cache"
+# Imported once, in the fork server whose forks execute the pages (docs/_ext/parallel_execution.py)
+execution_preload = ["numpy", "matplotlib.pyplot", "myst_nb", "bnref.plotting", "bnref.explorables"]
+execution_postprocess = "slim_images.slim_notebook"  # figures as palettes, as pages execute
 execution_cache_package = "../bnref"  # pages that import it re-execute when it changes
 # BNREF_JUPYTER_CACHE moves the cache, e.g. for a second build tree beside the usual one.
 execution_cache_root = os.environ.get("BNREF_JUPYTER_CACHE", "_build/.jupyter_cache")

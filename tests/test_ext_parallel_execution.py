@@ -62,3 +62,13 @@ def test_a_failing_page_is_not_cached_and_fails_the_build_as_myst_nb_reports_it(
     assert "a broken page" in log
     uris = [Path(r.uri).name for r in get_cache(str(tmp_path / "cache")).list_cache_records()]
     assert uris == ["good.md"]
+
+
+def test_with_parallel_reading_every_page_is_executed_before_reading(tmp_path: Path) -> None:
+    # With -j, Sphinx reads in forked processes, which cannot wait for a page: all are done first.
+    src = _project(tmp_path, {f"p{i}": f"print({i} * 7)" for i in range(6)})
+    cmd = [sys.executable, "-m", "sphinx", "-j", "2", "-b", "html", str(src), str(tmp_path / "h")]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Executing notebook" not in done.stdout + done.stderr
+    assert "<pre><span></span>35\n</pre>" in (tmp_path / "h" / "p5.html").read_text()

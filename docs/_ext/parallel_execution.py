@@ -1,27 +1,40 @@
-"""Execute the pages that need it in parallel, before Sphinx reads them.
+"""Execute the pages that need it in parallel, while Sphinx does its other work.
 
-myst-nb's ``cache`` mode executes a page when Sphinx reads it, one page at a time per reading
-process; Sphinx's parallel read (``-j``) hands each process a fixed batch of about half the
-pages, so on two cores the slow pages queue behind each other (a cold build spent ~32 s in
-serial execution). Here, on ``env-before-read-docs`` (in the main process, before any page is
-read), every page about to be read whose notebook is not in myst-nb's jupyter-cache is
-executed, all at once over a pool as wide as the machine, the slowest-looking pages first, and
-its executed notebook is stored in that cache exactly as myst-nb stores it (same reader, same
-``single_nb_execution``, same cache). myst-nb then finds every page in the cache.
+myst-nb's ``cache`` mode executes a page when Sphinx reads it, one page at a time, each in a
+new Jupyter kernel that imports everything again; Sphinx's parallel read (``-j``) hands each
+process a fixed batch of pages, so on two cores the slow pages queued behind each other (a
+cold build spent ~32 s in serial execution). Here:
 
-A page whose execution fails is not cached: myst-nb executes it again when it reads it and
-reports the error as usual, with its traceback, so a failure reads the same with or without
-this extension. With ``nb_execution_mode`` other than ``cache`` this does nothing.
+* on ``builder-inited`` a multiprocessing fork server is started that imports the modules of
+  ``execution_preload`` once, while Sphinx goes on loading;
+* on ``env-before-read-docs`` every page about to be read whose notebook is not in myst-nb's
+  jupyter-cache is submitted to a pool as wide as the machine, each page in its own fork of
+  that server (``warm_kernel``: ipykernel's in-process kernel, so nothing is shared between
+  pages), the largest first; the pages without code are moved to the front of the reading
+  order, so Sphinx reads them while the others execute;
+* on ``source-read`` of a submitted page, Sphinx waits for that page alone and its executed
+  notebook is stored in the cache exactly as myst-nb stores it. myst-nb then finds it there.
+
+A page whose execution fails is not cached: myst-nb executes it again, in a Jupyter kernel,
+when it reads it and reports the error as usual, with its traceback, so a failure reads the
+same with or without this extension. Where there is no fork server (Windows), or with
+``-j`` (reading happens in other processes, which cannot wait for these pages), every page
+is executed before reading starts; without ``fork`` the pages run in Jupyter kernels. With
+``nb_execution_mode`` other than ``cache`` this does nothing.
 """
 
 from __future__ import annotations
 
 import copy
+import multiprocessing
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
 
+import nbformat
+import warm_kernel
 from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
@@ -31,24 +44,23 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
+WARM = "forkserver" in multiprocessing.get_all_start_methods()
+# docname -> (path, future) of the pages submitted and not yet read; not on the environment,
+# which Sphinx pickles after reading.
+PENDING: dict[str, tuple[Path, Future[tuple[str | None, float, str]]]] = {}
+POOL: list[Executor] = []  # the pool of those pages, shut down when the last one is read
 
 
-def _unexecuted(env: BuildEnvironment, docnames: list[str]) -> list[tuple[Path, Any]]:
-    """The (path, notebook) of every page to be read that is a notebook not in the cache."""
-    cache = get_cache(env.mystnb_config.execution_cache_path)
-    todo = []
+def _notebooks(env: BuildEnvironment, docnames: list[str]) -> dict[str, tuple[Path, Any]]:
+    """The (path, notebook) of every page to be read that is a notebook, by docname."""
+    found = {}
     for docname in docnames:
         path = Path(env.doc2path(docname))
         text = path.read_text(encoding="utf-8")
         reader = create_nb_reader(str(path), env.myst_config, env.mystnb_config, text)
-        if reader is None:
-            continue  # a plain Markdown or reST page: nothing to execute
-        notebook = reader.read(text)
-        try:
-            cache.match_cache_notebook(notebook)
-        except KeyError:
-            todo.append((path, notebook))
-    return todo
+        if reader is not None:  # None: a plain Markdown or reST page
+            found[docname] = (path, reader.read(text))
+    return found
 
 
 def _cores() -> int:
@@ -58,44 +70,122 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
-def _code_size(item: tuple[Path, Any]) -> int:
-    return sum(len(c.source) for c in item[1].cells if c.cell_type == "code")
+def _code_size(notebook: Any) -> int:
+    return sum(len(c.source) for c in notebook.cells if c.cell_type == "code")
 
 
-def execute_ahead(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+def _kernel_execute(
+    path: str, notebook_json: str, timeout: float, postprocess: str
+) -> tuple[str | None, float, str]:
+    """The same contract as ``warm_kernel.execute``, in a Jupyter kernel (no fork server)."""
+    notebook = nbformat.reads(notebook_json, as_version=4)
+    result = single_nb_execution(
+        notebook, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False,
+        meta_override=True,
+    )  # fmt: skip
+    if result.err is not None:
+        return None, result.time, str(result.err)
+    warm_kernel.postprocess(notebook, postprocess)
+    return nbformat.writes(notebook), result.time, ""
+
+
+def start_fork_server(app: Sphinx) -> None:
+    """Start the fork server now, so that its imports overlap with Sphinx's own start."""
+    if not WARM or app.config.nb_execution_mode != "cache":
+        return
+    post = app.config.execution_postprocess.rpartition(".")[0]
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # before the server imports
+    preload = [
+        "warm_kernel",
+        *warm_kernel.PRELOAD,
+        *app.config.execution_preload,
+        *([post] if post else []),
+    ]
+    multiprocessing.set_forkserver_preload(preload)
+    forkserver.ensure_running()
+
+
+def _pool(width: int) -> Executor:
+    if WARM:  # one fresh fork per page: no state passes from one page to the next
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(width, mp_context=context, max_tasks_per_child=1)
+    return ThreadPoolExecutor(width)  # each page runs in its own kernel; the threads only wait
+
+
+def submit(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     config = env.mystnb_config
     if config.execution_mode != "cache" or not docnames:
         return
-    todo = sorted(_unexecuted(env, docnames), key=_code_size, reverse=True)
+    cache = get_cache(config.execution_cache_path)
+    notebooks = _notebooks(env, docnames)
+    todo = {}
+    for docname, (path, notebook) in notebooks.items():
+        try:
+            cache.match_cache_notebook(notebook)
+        except KeyError:
+            todo[docname] = (path, notebook)
     if not todo:
         return
-    workers = min(len(todo), _cores())
-    logger.info(f"executing {len(todo)} page(s) over {workers} worker(s)")
+    width = min(len(todo), _cores())
+    logger.info(f"executing {len(todo)} page(s) over {width} worker(s)")
+    run = warm_kernel.execute if WARM else _kernel_execute
+    pool = _pool(width)
+    for docname in sorted(todo, key=lambda name: -_code_size(todo[name][1])):
+        path, notebook = todo[docname]
+        text = nbformat.writes(copy.deepcopy(notebook))
+        job = (str(path), text, config.execution_timeout, app.config.execution_postprocess)
+        PENDING[docname] = (path, pool.submit(run, *job))
+    # Not shutdown(wait=False) now: Python 3.11's pool then stops replacing the workers that
+    # max_tasks_per_child retires, and the remaining pages never run.
+    POOL.append(pool)
+    # Pages without code first: Sphinx reads them while the others execute.
+    docnames.sort(key=lambda name: (name in notebooks, name))
+    if app.parallel > 1:  # reading happens in forked processes: wait here for every page
+        for docname in list(PENDING):
+            _store(app, docname)
 
-    def execute(item: tuple[Path, Any]) -> tuple[Path, Any, Any]:
-        path, notebook = item
-        executed = copy.deepcopy(notebook)
-        result = single_nb_execution(
-            executed,
-            cwd=str(path.parent),
-            timeout=config.execution_timeout,
-            allow_errors=config.execution_allow_errors,
-            meta_override=True,
-        )
-        return path, executed, result
 
-    # Threads are enough: each page runs in its own kernel process; the threads only wait.
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(execute, todo))
-    cache = get_cache(config.execution_cache_path)  # written from this thread only
-    for path, executed, result in results:
-        if result.err is not None:
-            continue  # myst-nb runs it again on reading and reports the error
-        bundle = CacheBundleIn(executed, str(path), data={"execution_seconds": result.time})
-        cache.cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
-        logger.info(f"executed {path.name} in {result.time:.2f} s")
+def _store(app: Sphinx, docname: str) -> None:
+    """Wait for one submitted page and put its executed notebook in myst-nb's cache."""
+    if docname not in PENDING:
+        return
+    path, future = PENDING.pop(docname)
+    if not PENDING:
+        shut_down()
+    try:
+        executed, seconds, error = future.result()
+    except Exception as failure:  # the worker itself died: leave the page to myst-nb
+        executed, seconds, error = None, 0.0, repr(failure)
+    if executed is None:
+        logger.info(f"{path.name} failed ({error}); myst-nb executes it again and reports it")
+        # myst-nb's report ends the build: cache the other pages first, not to lose them.
+        for other in list(PENDING):
+            _store(app, other)
+        return
+    notebook = nbformat.reads(executed, as_version=4)
+    bundle = CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds})
+    cache = get_cache(app.env.mystnb_config.execution_cache_path)
+    cache.cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
+    logger.info(f"executed {path.name} in {seconds:.2f} s")
+
+
+def shut_down(*args: Any) -> None:
+    """Shut the pool down once its pages are all done (its workers exit)."""
+    while POOL:
+        POOL.pop().shutdown(wait=True)
+
+
+def wait_for_page(app: Sphinx, docname: str, source: list[str]) -> None:
+    _store(app, docname)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.connect("env-before-read-docs", execute_ahead)
+    # Modules every page imports, loaded once in the fork server (a list of module names).
+    app.add_config_value("execution_preload", [], "env", list)
+    # A function ("module.function") applied to each executed notebook, in the worker.
+    app.add_config_value("execution_postprocess", "", "env", str)
+    app.connect("builder-inited", start_fork_server)
+    app.connect("env-before-read-docs", submit)
+    app.connect("source-read", wait_for_page)
+    app.connect("build-finished", shut_down)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

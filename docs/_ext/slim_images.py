@@ -7,17 +7,21 @@ the book's figures, 99.9% of the pixels move by at most 21 of 255 in any channel
 less than 0.4. The figures were 990 KB in all, 60% of the weight of the heaviest pages after
 the icon script had gone (docs/_ext/icons.py), and are 390 KB as palettes.
 
-After every HTML build, each PNG in ``_images/`` is rewritten as a palette PNG, unless the
-palette would change it by more than ``MAX_ERROR`` (then it is only re-compressed, losslessly)
-or it has any transparency (kept as it is). The figures in ``jupyter_execute`` and in the
-published notebooks are the kernel's own, untouched. Pillow comes with matplotlib; the output
-depends only on the input, so two builds of the book stay byte-identical.
+Each PNG is rewritten as a palette PNG, unless the palette would change it by more than
+``MAX_ERROR`` (then it is only re-compressed, losslessly) or it has any transparency (kept as
+it is), and marked so that it is not done twice. The pages' figures are slimmed as each page
+executes (``slim_notebook``, run by docs/_ext/parallel_execution.py in its workers, in
+parallel, so the executed and published notebooks carry them too); after every HTML build
+any PNG in ``_images/`` not yet slimmed is. Pillow comes with matplotlib; the output depends
+only on the input, so two builds of the book stay byte-identical.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, PngImagePlugin
@@ -27,16 +31,14 @@ MAX_ERROR = 32
 MARKER = b"bnref-palette"  # a PNG text chunk: this file is already a palette of its original
 
 
-def slim_png(path: Path) -> tuple[int, int]:
-    """Rewrite the PNG at ``path`` as a 256-colour palette if that keeps the picture; return
-    the sizes before and after."""
-    data = path.read_bytes()
-    before = len(data)
+def slim_png_bytes(data: bytes) -> bytes:
+    """The PNG ``data`` as a 256-colour palette if that keeps the picture, else unchanged
+    (or losslessly re-compressed, if that is smaller)."""
     image = Image.open(io.BytesIO(data))
     if image.info.get("Software") == MARKER.decode() or image.mode not in {"RGB", "RGBA"}:
-        return before, before
+        return data
     if image.mode == "RGBA" and image.getchannel("A").getextrema()[0] < 255:
-        return before, before  # transparent pixels: leave the figure alone
+        return data  # transparent pixels: leave the figure alone
     rgb = image.convert("RGB")
     palette = rgb.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     moved = np.abs(
@@ -47,10 +49,27 @@ def slim_png(path: Path) -> tuple[int, int]:
     info.add_text("Software", MARKER.decode())
     buffer = io.BytesIO()
     out.save(buffer, "PNG", optimize=True, pnginfo=info)
-    if len(buffer.getvalue()) < before:
-        path.write_bytes(buffer.getvalue())
-        return before, len(buffer.getvalue())
-    return before, before
+    return buffer.getvalue() if len(buffer.getvalue()) < len(data) else data
+
+
+def slim_notebook(notebook: Any) -> None:
+    """Slim every PNG output of an executed notebook in place (also glued ones)."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            for key, value in output.get("data", {}).items():
+                if key.endswith("image/png"):
+                    output["data"][key] = base64.b64encode(
+                        slim_png_bytes(base64.b64decode(value))
+                    ).decode()
+
+
+def slim_png(path: Path) -> tuple[int, int]:
+    """Rewrite the PNG at ``path`` as :func:`slim_png_bytes` does; the sizes before and after."""
+    data = path.read_bytes()
+    slim = slim_png_bytes(data)
+    if slim is not data:
+        path.write_bytes(slim)
+    return len(data), len(slim)
 
 
 def _slim_after_build(app, exception):  # type: ignore[no-untyped-def]

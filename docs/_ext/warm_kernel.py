@@ -1,0 +1,138 @@
+"""Execute a notebook in a fork of a warm interpreter, through ipykernel's in-process kernel.
+
+A Jupyter kernel per page costs a new process that imports IPython, numpy, matplotlib,
+myst-nb and bnref all over again: about one second per page, half of what a short page of
+this book takes, on a machine with two cores. Here a multiprocessing fork server imports
+them once (the ``preload`` list); each page then runs in its own fork of that server — a new
+process, so nothing a page does reaches the next one — inside ipykernel's in-process kernel:
+the same IPython shell, display formatter and matplotlib inline backend as a kernel process,
+but talking to its client through queues in the same process instead of over ZeroMQ.
+
+nbclient drives only out-of-process kernels (its kernel manager must be asynchronous and
+accept ``shutdown_kernel(now=...)``, which ``InProcessKernelManager`` does not), so the
+client loop is here: execute each code cell, read the shell reply and the iopub messages up
+to the kernel's "idle", and turn them into outputs with ``nbformat.v4.output_from_msg`` as
+nbclient does. ``tests/test_ext_warm_kernel.py`` checks that the outputs equal nbclient's
+for every kind of output the book produces.
+
+A cell that raises, or runs longer than the timeout, ends the page's execution here with
+the error's name; the caller then leaves the page to myst-nb, whose own kernel execution
+reports the failure with its traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+import nbformat
+
+# Imported by the fork server, once (the Sphinx process itself never needs them).
+PRELOAD = [
+    "IPython.core.pylabtools",
+    "ipykernel.inprocess.manager",
+    "matplotlib_inline.backend_inline",
+    "nbformat.v4",
+]
+INLINE = "module://matplotlib_inline.backend_inline"
+SKIPPED = {"status", "execute_input", "clear_output", "update_display_data"}
+
+
+class CellTimeout(Exception):
+    """A cell ran longer than the execution timeout."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise CellTimeout
+
+
+def _start_kernel() -> tuple[Any, Any]:
+    from ipykernel.inprocess.manager import InProcessKernelManager
+    from IPython.core.pylabtools import activate_matplotlib
+    from matplotlib_inline.backend_inline import configure_inline_support
+
+    manager = InProcessKernelManager()
+    manager.start_kernel()
+    # What a kernel process does: ipykernel makes the inline backend matplotlib's default,
+    # and matplotlib_inline, when pyplot first loads it, hooks it into the shell. pyplot and
+    # the backend are loaded already here (in the fork server), so the hook is made directly.
+    os.environ.setdefault("MPLBACKEND", INLINE)
+    if os.environ["MPLBACKEND"] == INLINE:
+        activate_matplotlib(INLINE)
+        configure_inline_support(manager.kernel.shell, INLINE)
+    client = manager.client()
+    client.start_channels()
+    return manager, client
+
+
+def _run_cell(kernel: Any, client: Any, source: str, timeout: float) -> tuple[Any, list[Any]]:
+    """Execute one cell: IPython's result and the cell's outputs, in order.
+
+    The cell runs through the kernel's shell directly, in this thread's context, not through
+    the kernel's message dispatch: that dispatch runs each request in a new asyncio task, whose
+    copy of the context would lose context variables a cell sets (numpy 2's print options are
+    one) before the next cell. The kernel's own publishers still send every output."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = kernel.stdout, kernel.stderr
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        result = kernel.shell.run_cell(source, store_history=True)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        sys.stdout, sys.stderr = saved
+    # A flush waits until ipykernel's iopub thread has run its queue up to the flush, but the
+    # thread queues the stream's own send behind that point; so two rounds: after the second,
+    # every message of this cell has reached the client (tests/test_ext_warm_kernel.py).
+    for _ in range(2):
+        kernel.stdout.flush()
+        kernel.stderr.flush()
+    from nbformat.v4 import output_from_msg
+
+    messages = client.iopub_channel.get_msgs()
+    outputs = [output_from_msg(m) for m in messages if m["msg_type"] not in SKIPPED]
+    return result, outputs
+
+
+def postprocess(notebook: Any, function: str) -> None:
+    """Apply ``function`` ("module.function", or "" for none) to an executed notebook."""
+    if function:
+        module, _, name = function.rpartition(".")
+        getattr(importlib.import_module(module), name)(notebook)
+
+
+def execute(
+    path: str, notebook_json: str, timeout: float, then: str = ""
+) -> tuple[str | None, float, str]:
+    """Execute the notebook (JSON text) in the folder of ``path``, then :func:`postprocess`
+    it with ``then``.
+
+    Returns ``(executed notebook JSON, seconds, "")``, or ``(None, seconds, error)`` when a
+    cell fails or times out. Meant to run in a fresh process: it changes the working folder.
+    """
+    start = time.perf_counter()
+    # pydevd (which ipykernel loads) warns about frozen modules on every start: noise here.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    notebook = nbformat.reads(notebook_json, as_version=4)
+    os.chdir(os.path.dirname(path))
+    signal.signal(signal.SIGALRM, _alarm)
+    manager, client = _start_kernel()
+    try:
+        notebook.metadata["language_info"] = manager.kernel.kernel_info["language_info"]
+        for cell in notebook.cells:
+            if cell.cell_type != "code":
+                continue
+            result, cell.outputs = _run_cell(manager.kernel, client, cell.source, timeout)
+            cell.execution_count = result.execution_count
+            if not result.success:
+                error = result.error_in_exec or result.error_before_exec
+                return None, time.perf_counter() - start, f"{type(error).__name__}: {error}"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()
+    seconds = time.perf_counter() - start
+    postprocess(notebook, then)
+    return nbformat.writes(notebook), seconds, ""

@@ -1,0 +1,116 @@
+"""docs/_ext/warm_kernel.py: a page executed in a fork of a warm interpreter gets exactly the
+outputs a Jupyter kernel (nbclient, as myst-nb runs it) gives it; failures are reported."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from jupyter_cache.executors.utils import single_nb_execution
+
+from tests.ext_site import extension
+
+warm_kernel = extension("warm_kernel")
+
+# Every kind of output the book's pages make: streams (both, interleaved with displays), a
+# last-expression result with HTML, glue (display with metadata), a figure through the inline
+# backend (shown at the end of its cell), numpy 2's print options (a context variable) set in
+# one cell and used in the next, and a cell with no output.
+CELLS = [
+    "import sys\nimport numpy as np\nfrom myst_nb import glue\nimport matplotlib.pyplot as plt",
+    "np.set_printoptions(precision=3)\nprint('out', 1)\nprint('err', file=sys.stderr)",
+    "print(np.array([1 / 3, 2 / 3]))",
+    "from IPython.display import HTML, display\ndisplay(HTML('<b>x</b>'))\nprint('after')",
+    "glue('one-third', 1 / 3, display=False)\nglue('shown', 'text')",
+    "fig, ax = plt.subplots(figsize=(2, 1))\nax.plot([0, 1], [1, 0])\n"
+    "glue('fig', fig, display=False)",
+    "fig2, ax2 = plt.subplots(figsize=(2, 1))\nlines = ax2.plot([0, 1])",
+    "x = 1",
+    "class Table:\n    def _repr_html_(self):\n        return '<table></table>'\n"
+    "    def __repr__(self):\n        return 'Table'\nTable()",
+]
+
+
+def _notebook(cells: list[str]) -> Any:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    return notebook
+
+
+def _in_fork(path: Path, notebook: Any, timeout: float = 30) -> tuple[Any, float, str]:
+    """Run warm_kernel.execute as the book does: in a fresh fork-server child."""
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(1, mp_context=context, max_tasks_per_child=1) as pool:
+        future = pool.submit(warm_kernel.execute, str(path), nbformat.writes(notebook), timeout)
+        executed, seconds, error = future.result(timeout=120)
+    return (nbformat.reads(executed, as_version=4) if executed else None), seconds, error
+
+
+def _comparable(notebook: Any) -> list[Any]:
+    return [
+        json.dumps({k: v for k, v in c.items() if k != "id"}, sort_keys=True)
+        for c in notebook.cells
+    ]
+
+
+def test_outputs_equal_those_of_a_jupyter_kernel(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    by_kernel = _notebook(CELLS)
+    result = single_nb_execution(by_kernel, cwd=str(tmp_path), timeout=60, allow_errors=False)
+    assert result.err is None
+    by_fork, seconds, error = _in_fork(page, _notebook(CELLS))
+    assert error == ""
+    assert seconds > 0
+    assert _comparable(by_fork) == _comparable(by_kernel)
+    assert by_fork.metadata["language_info"] == by_kernel.metadata["language_info"]
+    # The comparison is not vacuous: the kinds of output above are all there.
+    kinds = {o["output_type"] for c in by_fork.cells for o in c.outputs}
+    assert kinds == {"stream", "display_data", "execute_result"}
+    assert "[0.333 0.667]" in by_fork.cells[2].outputs[0]["text"]  # print options persisted
+    assert any("image/png" in o.get("data", {}) for o in by_fork.cells[6].outputs)
+
+
+def test_a_failing_cell_ends_the_page_with_the_error_and_no_notebook(tmp_path: Path) -> None:
+    executed, _, error = _in_fork(tmp_path / "p.md", _notebook(["x = 1", "raise KeyError('k')"]))
+    assert executed is None
+    assert error == "KeyError: 'k'"
+    executed, _, error = _in_fork(tmp_path / "p.md", _notebook(["def f(:"]))
+    assert executed is None
+    assert error.startswith("SyntaxError")
+
+
+def test_a_cell_longer_than_the_timeout_is_stopped(tmp_path: Path) -> None:
+    executed, seconds, error = _in_fork(tmp_path / "p.md", _notebook(["while True: pass"]), 1)
+    assert executed is None
+    assert error.startswith("CellTimeout")
+    assert seconds < 10
+
+
+def test_pages_run_in_the_folder_of_their_file_and_share_nothing(tmp_path: Path) -> None:
+    (tmp_path / "data.txt").write_text("here")
+    one = _notebook(["import os\nSHARED = 1\nprint(open('data.txt').read())"])
+    two = _notebook(["print('SHARED' in globals())"])
+    first, _, _ = _in_fork(tmp_path / "one.md", one)
+    second, _, _ = _in_fork(tmp_path / "two.md", two)
+    assert first.cells[0].outputs[0]["text"] == "here\n"
+    assert second.cells[0].outputs[0]["text"] == "False\n"
+
+
+def test_postprocess_names_a_function_applied_to_the_executed_notebook() -> None:
+    notebook = _notebook(["x = 1"])
+    warm_kernel.postprocess(notebook, "")
+    assert notebook.cells[0].source == "x = 1"
+    warm_kernel.postprocess(notebook, "tests.test_ext_warm_kernel.mark")
+    assert notebook.metadata["marked"] is True
+    with pytest.raises(ModuleNotFoundError):
+        warm_kernel.postprocess(notebook, "no_such_module.f")
+
+
+def mark(notebook: Any) -> None:
+    notebook.metadata["marked"] = True
