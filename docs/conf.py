@@ -42,7 +42,8 @@ extensions = [
     "mystnb_css",  # myst-nb's stylesheet without its ANSI-colour rules
     "search_titles",  # search results show titles' math as text, not TeX
     "citation_listitems",  # bibliography entries are list items (accessibility)
-    "viewcode_fresh",  # viewcode's module pages rewritten on every build (never stale)
+    "viewcode_fresh",  # viewcode's module pages rewritten whenever every page is
+    "fignumbers_unchanged",  # no figure renumbering in a build that read no page
     "section_ref_math",  # a {ref} to a section shows the title's math rendered
     "notfound_root",  # the 404 page's scripts find the site's root from any depth
     "explorable",  # explorable figures' script and style, on their pages only

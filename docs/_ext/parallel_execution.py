@@ -5,13 +5,12 @@ new Jupyter kernel that imports everything again; Sphinx's parallel read (``-j``
 process a fixed batch of pages, so on two cores the slow pages queued behind each other (a
 cold build spent ~32 s in serial execution). Here:
 
-* on ``builder-inited`` a multiprocessing fork server is started that imports the modules of
-  ``execution_preload`` once, while Sphinx goes on loading;
-* on ``env-before-read-docs`` every page about to be read whose notebook is not in myst-nb's
-  jupyter-cache is submitted to a pool as wide as the machine, each page in its own fork of
-  that server (``warm_kernel``: ipykernel's in-process kernel, so nothing is shared between
-  pages), the largest first; the pages without code are moved to the front of the reading
-  order, so Sphinx reads them while the others execute;
+* on ``env-before-read-docs``, if any page about to be read has a notebook that is not in
+  myst-nb's jupyter-cache, a multiprocessing fork server is started that imports the modules
+  of ``execution_preload`` once, and every such page is submitted to a pool as wide as the
+  machine, each page in its own fork of that server (``warm_kernel``: ipykernel's in-process
+  kernel, so nothing is shared between pages), the largest first; the pages without code are
+  moved to the front of the reading order, so Sphinx reads them while the others execute;
 * on ``source-read`` of a submitted page, Sphinx waits for that page alone and its executed
   notebook is stored in the cache exactly as myst-nb stores it. myst-nb then finds it there.
 
@@ -89,10 +88,8 @@ def _kernel_execute(
     return nbformat.writes(notebook), result.time, ""
 
 
-def start_fork_server(app: Sphinx) -> None:
-    """Start the fork server now, so that its imports overlap with Sphinx's own start."""
-    if not WARM or app.config.nb_execution_mode != "cache":
-        return
+def _start_fork_server(app: Sphinx) -> None:
+    """Start the fork server; its imports overlap with Sphinx reading the code-free pages."""
     post = app.config.execution_postprocess.rpartition(".")[0]
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # before the server imports
     preload = [
@@ -129,6 +126,8 @@ def submit(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     width = min(len(todo), _cores())
     logger.info(f"executing {len(todo)} page(s) over {width} worker(s)")
     run = warm_kernel.execute if WARM else _kernel_execute
+    if WARM:  # only when a page is to execute: an unchanged build starts no process
+        _start_fork_server(app)
     pool = _pool(width)
     for docname in sorted(todo, key=lambda name: -_code_size(todo[name][1])):
         path, notebook = todo[docname]
@@ -184,7 +183,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("execution_preload", [], "env", list)
     # A function ("module.function") applied to each executed notebook, in the worker.
     app.add_config_value("execution_postprocess", "", "env", str)
-    app.connect("builder-inited", start_fork_server)
     app.connect("env-before-read-docs", submit)
     app.connect("source-read", wait_for_page)
     app.connect("build-finished", shut_down)
