@@ -11,7 +11,9 @@ Notation (the book's, per unit ``k``; examples ``i = 1..m`` of a mini-batch)::
 Three backward passes live here, and the tests hold them to each other: the paper's staged
 chain rule (:func:`~bnref.batch_norm_vjp_paper`, one line per partial derivative, as printed),
 the compact projection form (:func:`~bnref.batch_norm_vjp`), and the explicit ``m × m`` Jacobian
-(:func:`~bnref.standardize_jacobian`).
+(:func:`~bnref.standardize_jacobian`). The compact form comes twice: :func:`~bnref.batch_norm_vjp`
+takes ``x`` and recomputes the statistics, and :func:`~bnref.batch_norm_backward` takes what
+:func:`~bnref.batch_norm_forward` saved (``x - μ`` and ``s``), as a training step does.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ from bnref import _validate
 from bnref._validate import Array
 
 __all__ = [
+    "BatchNormSaved",
     "Removed",
     "StagedGradients",
     "Standardized",
     "batch_norm",
+    "batch_norm_backward",
+    "batch_norm_forward",
     "batch_norm_vjp",
     "batch_norm_vjp_paper",
     "removed_components",
@@ -42,6 +47,24 @@ class Standardized(NamedTuple):
 
     x_hat: Array
     """``(x - μ) / s``, shape ``(m, d)``."""
+    mu: Array
+    """Mini-batch mean ``μ``, shape ``(d,)``."""
+    var: Array
+    """Biased mini-batch variance ``σ²``, shape ``(d,)``."""
+    s: Array
+    """The divisor ``sqrt(σ² + ε)``, shape ``(d,)``."""
+
+
+class BatchNormSaved(NamedTuple):
+    """What :func:`batch_norm_forward` saves for :func:`batch_norm_backward`, batch ``(m, d)``.
+
+    The backward pass is written in ``x - μ`` and ``s`` (Algorithm 1's chain rule uses ``x̂`` and
+    ``σ² + ε``), so keeping them spares it the mean, the subtraction and the variance.
+    ``centered`` is read-only: the backward pass relies on it.
+    """
+
+    centered: Array
+    """``x - μ``, shape ``(m, d)``."""
     mu: Array
     """Mini-batch mean ``μ``, shape ``(d,)``."""
     var: Array
@@ -79,8 +102,8 @@ class Removed(NamedTuple):
 def _moments(x: Array, eps: float, *others: Array) -> tuple[Array, Array, Array, Array]:
     """Algorithm 1's statistics on a validated batch: ``(x - μ, μ, σ², s)``.
 
-    ``x - μ`` is a fresh buffer that callers turn into their result in place; its dtype is
-    complex when ``x`` or any of ``others`` is, so the in-place updates can hold the result.
+    ``x - μ`` is a fresh buffer; its dtype is complex when ``x`` or any of ``others`` is, so
+    that updates in place can hold a result computed from it.
     """
     m = x.shape[0]
     # x.mean, not the faster einsum("ij->j") or BLAS np.ones(m) @ x: only x.mean sums pairwise
@@ -100,6 +123,33 @@ def _standardize(x: Array, eps: float) -> Standardized:
     x_hat, mu, var, s = _moments(x, eps)
     x_hat *= 1 / s  # a multiply is cheaper than a divide over (m, d); costs at most one ulp
     return Standardized(x_hat, mu, var, s)
+
+
+def _scale_shift(xc: Array, gamma: Array, beta: Array, s: Array, out: Array | None) -> Array:
+    """``y = γ x̂ + β`` from ``x - μ``, as ``(x - μ)·(γ/s) + β``: two passes over one (m, d)
+    buffer, where normalizing first and then scaling would take three. ``out`` may be ``xc``."""
+    y: Array = np.multiply(xc, gamma / s, out=out)
+    y += beta
+    return y
+
+
+def _vjp(
+    xc: Array, s: Array, gamma: Array, dy: Array, through_stats: bool, out: Array
+) -> tuple[Array, Array, Array]:
+    """The compact backward pass from ``x - μ`` and ``s``; ``dx`` is written into ``out``, which
+    may be ``xc`` itself and must have the dtype of the result."""
+    m = xc.shape[0]
+    dbeta = _validate.batch_sum(dy, "dy")  # Σ g, which also proves dy finite
+    dgamma = np.einsum("ij,ij->j", dy, xc) / s  # Σ g x̂ with x̂ = (x - μ)/s
+    if not through_stats:
+        return np.multiply(dy, gamma / s, out=out), dgamma, dbeta  # (γ/s)·g
+    # dx = (γ/s)(g - Σg/m - x̂ Σgx̂/m): four passes, the fewest without a fused multiply-add
+    # (merging two would divide by γ or by dγ).
+    dx = np.multiply(xc, -dgamma / (m * s), out=out)  # -x̂ · dγ/m
+    dx -= dbeta / m  #                                 - dβ/m
+    dx += dy  #                                        + g
+    dx *= gamma / s
+    return dx, dgamma, dbeta
 
 
 def _parameters(
@@ -193,12 +243,8 @@ def batch_norm(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, *, eps: float = 
            [7.]])
     """
     x, gamma, beta, eps = _parameters(x, gamma, beta, eps)
-    # y = (x - μ)·(γ/s) + β: two passes over the one (m, d) buffer, where normalizing first
-    # and then scaling would take three.
-    y, _, _, s = _moments(x, eps, gamma, beta)
-    y *= gamma / s
-    y += beta
-    return y
+    xc, _, _, s = _moments(x, eps, gamma, beta)
+    return _scale_shift(xc, gamma, beta, s, out=xc)  # y in x - μ's buffer: no second one
 
 
 def batch_norm_vjp(
@@ -261,23 +307,143 @@ def batch_norm_vjp(
     x, gamma, _, eps = _parameters(x, gamma, beta, eps)
     dy = _validate.same_shape(dy, "dy", x)
     through_stats = _validate.flag(through_stats, "through_stats")
-    m = x.shape[0]
-    # x - μ is the call's only (m, d) buffer: it becomes dx below. A second one would cost
-    # more than its arithmetic, because the allocator returns and re-faults such pages.
+    # x - μ is the call's only (m, d) buffer: it becomes dx. A second one would cost more than
+    # its arithmetic, because the allocator returns and re-faults such pages.
     xc, _, _, s = _moments(x, eps, gamma, dy)
-    dbeta = _validate.batch_sum(dy, "dy")
-    dgamma = np.einsum("ij,ij->j", dy, xc) / s  # Σ g x̂ with x̂ = (x - μ)/s
-    if not through_stats:
-        del xc  # free its pages first: the result then reuses them instead of faulting new ones
-        return dy * (gamma / s), dgamma, dbeta
-    # dx = (γ/s)(g - Σg/m - x̂ Σgx̂/m), assembled in place in xc's buffer: four passes, the
-    # fewest without a fused multiply-add (merging two would divide by γ or by dγ).
-    dx = xc
-    dx *= -dgamma / (m * s)  # -x̂ · dγ/m
-    dx -= dbeta / m  #          - dβ/m
-    dx += dy  #                 + g
-    dx *= gamma / s
-    return dx, dgamma, dbeta
+    return _vjp(xc, s, gamma, dy, through_stats, out=xc)
+
+
+def batch_norm_forward(
+    x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, *, eps: float = 1e-5
+) -> tuple[Array, BatchNormSaved]:
+    r""":func:`batch_norm`, and what its backward pass needs: ``(y, saved)``.
+
+    Parameters
+    ----------
+    x : array_like of shape (m, d)
+        Pre-activations, ``m >= 2`` examples of ``d`` units.
+    gamma, beta : array_like of shape (d,)
+        The learned scale ``γ`` and shift ``β``, one per unit.
+    eps : float, default 1e-5
+        ``ε >= 0`` inside the square root.
+
+    Returns
+    -------
+    y : ndarray of shape (m, d)
+        ``γ x̂ + β``, equal to ``batch_norm(x, gamma, beta, eps=eps)`` bit for bit.
+    saved : BatchNormSaved
+        ``(centered, mu, var, s)``: ``x - μ`` of shape ``(m, d)`` (read-only), and ``μ``,
+        ``σ²`` and ``s`` of shape ``(d,)``, for :func:`batch_norm_backward`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`batch_norm`.
+
+    Notes
+    -----
+    Algorithm 1 (book equations ``eq-bn-normalize`` and ``eq-bn-scale-shift``), computed as
+    :func:`batch_norm` computes it. The pair :func:`batch_norm_forward` and
+    :func:`batch_norm_backward` is how frameworks split a layer: the forward pass keeps what the
+    chain rule is written in, so the backward pass does not recompute ``μ``, ``x - μ`` and
+    ``σ²`` from ``x``. It costs a second ``(m, d)`` array, held from the forward pass to the
+    backward one.
+
+    Examples
+    --------
+    >>> import bnref
+    >>> y, saved = bnref.batch_norm_forward([[1.0], [3.0]], gamma=[2.0], beta=[5.0], eps=0.0)
+    >>> y
+    array([[3.],
+           [7.]])
+    >>> saved.centered, saved.mu, saved.var, saved.s
+    (array([[-1.],
+           [ 1.]]), array([2.]), array([1.]), array([1.]))
+    """
+    x, gamma, beta, eps = _parameters(x, gamma, beta, eps)
+    xc, mu, var, s = _moments(x, eps, gamma, beta)  # μ, x - μ, σ², s: Algorithm 1, lines 1-3
+    y = _scale_shift(xc, gamma, beta, s, out=None)  # line 4, in its own buffer: xc is kept
+    xc.flags.writeable = False
+    return y, BatchNormSaved(xc, mu, var, s)
+
+
+def _saved(saved: object) -> BatchNormSaved:
+    """Validate a :class:`BatchNormSaved` record: its type and the shapes of its fields."""
+    if not isinstance(saved, BatchNormSaved):
+        raise ValueError(
+            f"saved must be the BatchNormSaved record returned by batch_norm_forward; "
+            f"got {type(saved).__name__}"
+        )
+    centered = _validate.batch(saved.centered, "saved.centered", check_finite=False)
+    d = centered.shape[1]
+    mu = _validate.per_unit(saved.mu, "saved.mu", d)
+    var = _validate.per_unit(saved.var, "saved.var", d)
+    s = _validate.per_unit(saved.s, "saved.s", d)
+    if not (s.real > 0).all():
+        raise ValueError(
+            f"saved.s must be sqrt(var + eps) > 0 in every unit; got s <= 0 in unit(s) k = "
+            f"{np.flatnonzero(~(s.real > 0)).tolist()}"
+        )
+    return BatchNormSaved(centered, mu, var, s)
+
+
+def batch_norm_backward(
+    dy: ArrayLike, gamma: ArrayLike, saved: BatchNormSaved, *, through_stats: bool = True
+) -> tuple[Array, Array, Array]:
+    r"""Backward pass of :func:`batch_norm_forward`: ``(∂ℓ/∂x, ∂ℓ/∂γ, ∂ℓ/∂β)`` given ``∂ℓ/∂y``.
+
+    Parameters
+    ----------
+    dy : array_like of shape (m, d)
+        The cotangent ``g = ∂ℓ/∂y``.
+    gamma : array_like of shape (d,)
+        The scale ``γ`` of the forward pass.
+    saved : BatchNormSaved
+        The record returned by :func:`batch_norm_forward` with ``y``.
+    through_stats : bool, default True
+        ``True`` differentiates through ``μ`` and ``σ²``. ``False`` treats them as constants
+        (the naive gradient): ``dx = (γ/s)·g``.
+
+    Returns
+    -------
+    dx : ndarray of shape (m, d)
+    dgamma, dbeta : ndarray of shape (d,)
+        ``Σ_i g_i x̂_i`` and ``Σ_i g_i``, the same in both modes.
+
+    Raises
+    ------
+    ValueError
+        If ``saved`` is not a :class:`BatchNormSaved` with fields of shapes ``(m, d)`` and
+        ``(d,)``, ``dy`` does not have the shape of ``saved.centered`` or is not finite,
+        ``gamma`` is not of shape ``(d,)`` or not finite, or ``through_stats`` is not a bool.
+
+    Notes
+    -----
+    Book equation ``eq-bn-vjp``, computed as :func:`batch_norm_vjp` computes it from the same
+    ``x - μ`` and ``s``, so ``batch_norm_backward(dy, gamma, batch_norm_forward(x, gamma, beta,
+    eps=eps)[1])`` equals ``batch_norm_vjp(x, gamma, beta, dy, eps=eps)`` bit for bit. ``saved``
+    is not changed: a second call with another ``dy`` is fine.
+
+    Examples
+    --------
+    >>> import bnref
+    >>> x = [[1.0], [2.0], [6.0]]
+    >>> y, saved = bnref.batch_norm_forward(x, [1.0], [0.0], eps=0.0)
+    >>> dx, dgamma, dbeta = bnref.batch_norm_backward([[1.0], [0.0], [0.0]], [1.0], saved)
+    >>> dx.round(4)
+    array([[ 0.1763],
+           [-0.2204],
+           [ 0.0441]])
+    >>> dgamma.round(4), dbeta
+    (array([-0.9258]), array([1.]))
+    """
+    saved = _saved(saved)
+    xc = saved.centered
+    dy = _validate.same_shape(dy, "dy", xc, "saved.centered")
+    gamma = _validate.per_unit(gamma, "gamma", xc.shape[1])
+    through_stats = _validate.flag(through_stats, "through_stats")
+    dx = np.empty(xc.shape, np.result_type(xc, dy, gamma, saved.s))  # xc stays as it is
+    return _vjp(xc, saved.s, gamma, dy, through_stats, out=dx)
 
 
 def batch_norm_vjp_paper(
