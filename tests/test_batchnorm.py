@@ -340,6 +340,35 @@ def test_batch_norm_backward_leaves_the_record_alone(small: Problem) -> None:
         assert not any(np.shares_memory(out, a) for a in saved)
 
 
+@pytest.mark.parametrize(("m", "d"), [(20, 1000), (9, 1000), (7, 3), (2, 9000), (64, 200)])
+def test_long_row_view_equals_plain_broadcasting(m: int, d: int) -> None:
+    """The per-unit updates view k rows as one (bnref.batchnorm._per_unit); shapes where k
+    divides m, where rows are left over (20 = 2·9 + 2), where k = m, and where d alone is long
+    enough (k = 1) give what plain numpy broadcasting gives, bit for bit."""
+    rng = np.random.default_rng(m * d)
+    x, g = rng.standard_normal((2, m, d)) + 3.0
+    gamma, beta = rng.standard_normal((2, d))
+    mu = np.add.reduce(x, axis=0) / m
+    xc = x - mu
+    s = np.sqrt(np.einsum("ij,ij->j", xc, xc) / m + 1e-5)
+    y, saved = bnref.batch_norm_forward(x, gamma, beta)
+    np.testing.assert_array_equal(saved.centered, xc)
+    np.testing.assert_array_equal(y, xc * (gamma / s) + beta)
+    np.testing.assert_array_equal(bnref.standardize(x).x_hat, xc * (1 / s))
+    dbeta = g.sum(axis=0)
+    dgamma = np.einsum("ij,ij->j", g, xc) / s
+    dx = (xc * (-dgamma / (m * s)) - dbeta / m + g) * (gamma / s)
+    for got in (
+        bnref.batch_norm_backward(g, gamma, saved),
+        bnref.batch_norm_vjp(x, gamma, beta, g),
+    ):
+        np.testing.assert_array_equal(got[0], dx)
+        np.testing.assert_array_equal(got[1], dgamma)
+        np.testing.assert_array_equal(got[2], dbeta)
+    naive = bnref.batch_norm_backward(g, gamma, saved, through_stats=False)[0]
+    np.testing.assert_array_equal(naive, g * (gamma / s))
+
+
 def _record(**fields: Any) -> bnref.BatchNormSaved:
     _, saved = bnref.batch_norm_forward(
         np.arange(15.0).reshape(5, 3) ** 1.5, np.ones(3), np.zeros(3)

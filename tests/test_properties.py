@@ -318,6 +318,33 @@ def test_backward_is_batch_norm_vjp_for_complex_input(
         np.testing.assert_array_equal(u, v)
 
 
+@given(
+    st.integers(2, 40),
+    st.sampled_from([1, 7, 300, 1000, 2900, 8192, 9000]),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+def test_pair_equals_plain_broadcasting(m: int, d: int, seed: int, through_stats: bool) -> None:
+    """The long-row view of the per-unit updates (k rows as one, the leftover rows as they
+    are) gives what plain numpy broadcasting gives, bit for bit, for any m and d."""
+    rng = np.random.default_rng(seed)
+    x, g = rng.standard_normal((2, m, d)) * rng.uniform(0.5, 2.0, d) + rng.normal(0, 10, d)
+    gamma, beta = rng.standard_normal((2, d))
+    mu = np.add.reduce(x, axis=0) / m
+    xc = x - mu
+    s = np.sqrt(np.einsum("ij,ij->j", xc, xc) / m + 1e-5)
+    y, saved = bnref.batch_norm_forward(x, gamma, beta)
+    np.testing.assert_array_equal(y, xc * (gamma / s) + beta)
+    dbeta, dgamma = g.sum(axis=0), np.einsum("ij,ij->j", g, xc) / s
+    if through_stats:
+        dx = (xc * (-dgamma / (m * s)) - dbeta / m + g) * (gamma / s)
+    else:
+        dx = g * (gamma / s)
+    got = bnref.batch_norm_backward(g, gamma, saved, through_stats=through_stats)
+    for u, v in zip(got, (dx, dgamma, dbeta), strict=True):
+        np.testing.assert_array_equal(u, v)
+
+
 # --------------------------------------------------------------------------------------------
 # Jacobians
 # --------------------------------------------------------------------------------------------
