@@ -119,7 +119,7 @@ def _per_unit(op: np.ufunc, batch: Array, v: Array, out: Array | None = None) ->
     if out is None:
         out = np.empty(batch.shape, np.result_type(batch, v))
     m, d = batch.shape
-    k = min(m, -(-_ROW // d))  # rows per long row
+    k = min(m, -(-_ROW // d)) if d else 1  # rows per long row
     if k == 1 or not (batch.flags.c_contiguous and out.flags.c_contiguous):
         result: Array = op(batch, v, out=out)  # no long rows, or no view of them
         return result

@@ -369,6 +369,17 @@ def test_long_row_view_equals_plain_broadcasting(m: int, d: int) -> None:
     np.testing.assert_array_equal(naive, g * (gamma / s))
 
 
+def test_a_batch_of_no_units_gives_empty_results() -> None:
+    """d = 0 is a valid (empty) batch, as before the long-row view: nothing to divide by k."""
+    x, none = np.zeros((3, 0)), np.zeros(0)
+    y, saved = bnref.batch_norm_forward(x, none, none)
+    assert y.shape == saved.centered.shape == (3, 0)
+    assert bnref.batch_norm(x, none, none).shape == (3, 0)
+    assert bnref.standardize(x).x_hat.shape == (3, 0)
+    for out in (bnref.batch_norm_backward(x, none, saved), bnref.batch_norm_vjp(x, none, none, x)):
+        assert [a.shape for a in out] == [(3, 0), (0,), (0,)]
+
+
 def _record(**fields: Any) -> bnref.BatchNormSaved:
     _, saved = bnref.batch_norm_forward(
         np.arange(15.0).reshape(5, 3) ** 1.5, np.ones(3), np.zeros(3)
