@@ -110,8 +110,9 @@ def _per_unit(op: np.ufunc, batch: Array, v: Array, out: Array | None = None) ->
     """``op(batch, v, out=out)`` for a batch ``(m, d)`` and one value per unit ``v`` ``(d,)``.
 
     Why not that call itself: at the benchmark's shapes it makes the per-unit passes cost a
-    third more (``_ROW``), and the pair forward + backward 20.1 instead of 16.8 copies of the
-    batch at ``(256, 1024)``, 17.2 instead of 15.0 at ``(4096, 512)``. Viewing ``k`` consecutive
+    third more (``_ROW``); in one run each, the pair forward + backward took 20.1 instead of
+    16.8 copies of the batch at ``(256, 1024)`` and 17.2 instead of 15.0 at ``(4096, 512)``,
+    where the working set outgrows the cache and the gain is smaller. Viewing ``k`` consecutive
     rows as one row of ``k·d`` values, against ``v`` repeated ``k`` times, applies the same
     operation to the same two numbers for every element, so the result is the same bit for
     bit. ``out=None`` allocates the result.
