@@ -1,4 +1,4 @@
-"""Time ``bnref.batch_norm`` and ``bnref.batch_norm_vjp`` against one ``x.copy()``.
+"""Time bnref's batch normalization, forward and backward, against one ``x.copy()``.
 
 Run as ``python benchmarks/bench_batchnorm.py [--json PATH]``. This is a benchmark, not a
 test: it asserts nothing and prints a table. Each case is timed with ``timeit``: samples of
@@ -6,27 +6,35 @@ about 50 ms (``number`` calls each), taken in rounds that time every case of a s
 turn, so that a change of load on a shared machine hits the copy and the cases alike. The
 table gives the median and the minimum time per call, and each as a ratio to the same
 statistic of one ``x.copy()`` of the same array: the memory-traffic floor (read the batch once,
-write it once). The work is memory-bound, so the ratio says roughly how many passes over the
-data a call costs.
+write it once). The ratio says roughly how many passes over the data a call costs.
+
+Two public pairs are timed. "forward + exact vjp" is the one a training step uses:
+``bnref.batch_norm_forward``, which returns ``y`` and the record ``saved`` (``x - μ`` and
+``s``), then ``bnref.batch_norm_backward`` on that record. The rows "batch_norm",
+"batch_norm_vjp" and "batch_norm + batch_norm_vjp" time the older pair, whose VJP takes ``x``
+and recomputes the mean, ``x - μ`` and the variance; "forward" and "exact backward" time the
+halves of the new pair alone (the backward on a record saved once, outside the timing).
 
 Issue 2's target: forward + exact VJP (validation included) within 10x of one copy at
 ``(m, d) = (4096, 512)``.
 
-Every timed call, like the copy, frees its result before the next one allocates, so glibc's
+Every timed call, like the copy, frees its results before the next one allocates, so glibc's
 malloc hands back the same pages. "the same, y held" keeps the forward's output alive during
-the VJP, as a training step does: two live (m, d) results make malloc return its free pages
-to the system after each sample and fault them in again in the next, which is the allocator's
-cost, not bnref's (``MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000`` in
-the environment removes it).
+the backward pass, as a training step does. Two (m, d) arrays freed together (the old pair's
+"y held", or the new pair's record and ``dx``) can make malloc return its free pages to the
+system after each call and fault them in again in the next, which is the allocator's cost, not
+bnref's (``MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000`` in the
+environment removes it).
 
 PyTorch, when it is importable, adds the case "torch fwd + bwd": the same data through
 ``torch.ops.aten.native_batch_norm`` (training mode) and ``native_batch_norm_backward``, the
 CPU kernels behind ``torch.nn.functional.batch_norm`` and its autograd backward, in float64 on
 one thread (``torch.set_num_threads(1)``); "torch autograd" times the same through
 ``torch.nn.functional.batch_norm(training=True)`` and ``torch.autograd.grad``. The line
-"bnref / torch" compares "forward + exact vjp" with "torch fwd + bwd" (issue 11's target:
-within 1.6x). The ``bench`` session does not install torch; to get these lines, run this file
-from an environment that has bnref's dependencies and torch, e.g.::
+"bnref / torch" compares "forward + exact vjp" with "torch fwd + bwd", and "old pair / torch"
+the older pair (issue 11's target: bnref within 1.6x). The ``bench`` session does not install
+torch; to get these lines, run this file from an environment that has bnref's dependencies and
+torch, e.g.::
 
     uv venv /tmp/torchenv && uv pip install --python /tmp/torchenv torch numpy threadpoolctl
     PYTHONPATH=. /tmp/torchenv/bin/python benchmarks/bench_batchnorm.py
@@ -56,10 +64,13 @@ except ImportError:  # pragma: no cover - depends on the environment
     torch = None
 
 SHAPES = [(256, 1024), (4096, 512)]
-TARGET = ((4096, 512), "forward + exact vjp", 10.0)
+PAIR = "forward + exact vjp"  # batch_norm_forward + batch_norm_backward: a training step's pair
+OLD_PAIR = "batch_norm + batch_norm_vjp"
+TARGET = ((4096, 512), PAIR, 10.0)
 TORCH_TARGET = 1.6  # issue 11: bnref's forward + backward within 1.6x of PyTorch's kernels
 TORCH_CASE = "torch fwd + bwd"
 TORCH_AUTOGRAD = "  torch autograd"
+WIDTH = len(OLD_PAIR)  # of the case column
 
 
 def one_thread() -> object:
@@ -133,6 +144,15 @@ def cases(m: int, d: int) -> dict[str, Callable[[], object]]:
     x, dy = rng.standard_normal((2, m, d))
     gamma, beta = rng.standard_normal((2, d))
 
+    def forward_then_backward() -> object:
+        y, saved = bnref.batch_norm_forward(x, gamma, beta)
+        del y  # freed here, so the backward pass reuses its pages
+        return bnref.batch_norm_backward(dy, gamma, saved)
+
+    def forward_and_backward_held() -> object:
+        y, saved = bnref.batch_norm_forward(x, gamma, beta)
+        return y, bnref.batch_norm_backward(dy, gamma, saved)
+
     def forward_then_vjp() -> object:
         bnref.batch_norm(x, gamma, beta)  # y is freed here, so the VJP reuses its pages
         return bnref.batch_norm_vjp(x, gamma, beta, dy)
@@ -140,13 +160,19 @@ def cases(m: int, d: int) -> dict[str, Callable[[], object]]:
     def forward_and_vjp_held() -> object:
         return bnref.batch_norm(x, gamma, beta), bnref.batch_norm_vjp(x, gamma, beta, dy)
 
+    _, saved = bnref.batch_norm_forward(x, gamma, beta)  # for the backward pass timed alone
     timed: dict[str, Callable[[], object]] = {
         "x.copy()": x.copy,
-        "forward": lambda: bnref.batch_norm(x, gamma, beta),
-        "exact vjp": lambda: bnref.batch_norm_vjp(x, gamma, beta, dy),
-        "naive vjp": lambda: bnref.batch_norm_vjp(x, gamma, beta, dy, through_stats=False),
-        "forward + exact vjp": forward_then_vjp,
-        "  the same, y held": forward_and_vjp_held,
+        "forward": lambda: bnref.batch_norm_forward(x, gamma, beta),
+        "exact backward": lambda: bnref.batch_norm_backward(dy, gamma, saved),
+        "naive backward": lambda: bnref.batch_norm_backward(dy, gamma, saved, through_stats=False),
+        PAIR: forward_then_backward,
+        "  the same, y held": forward_and_backward_held,
+        "batch_norm": lambda: bnref.batch_norm(x, gamma, beta),
+        "batch_norm_vjp": lambda: bnref.batch_norm_vjp(x, gamma, beta, dy),
+        "  naive": lambda: bnref.batch_norm_vjp(x, gamma, beta, dy, through_stats=False),
+        OLD_PAIR: forward_then_vjp,
+        "  old pair, y held": forward_and_vjp_held,
     }
     if torch is not None:
         timed[TORCH_AUTOGRAD] = torch_autograd_case(x, gamma, beta, dy)
@@ -168,6 +194,20 @@ def measure(funcs: dict[str, Callable[[], object]], rounds: int) -> dict[str, np
     return {name: np.array(times) for name, times in samples.items()}
 
 
+def torch_ratios(times: dict[str, np.ndarray], m: int, d: int) -> list[dict[str, Any]]:
+    """Print and return the lines "bnref / torch" (the new pair) and "old pair / torch"."""
+    theirs = times[TORCH_CASE]
+    out = []
+    for label, ours in (("bnref / torch", times[PAIR]), ("old pair / torch", times[OLD_PAIR])):
+        ratio = np.median(ours) / np.median(theirs), ours.min() / theirs.min()
+        out.append({"case": label, "m": m, "d": d, "ratio_median": ratio[0], "ratio_min": ratio[1]})
+        print(
+            f"{label:{WIDTH}s} {f'({m}, {d})':>12s} {'':19s} {ratio[0]:11.2f}x"
+            f" {ratio[1]:7.2f}x   (target {TORCH_TARGET:g}x)"
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -179,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in env.items():
         print(f"{key:12s} {value}")
     print()
-    header = f"{'case':20s} {'(m, d)':>12s} {'median ms':>10s} {'min ms':>8s}"
+    header = f"{'case':{WIDTH}s} {'(m, d)':>12s} {'median ms':>10s} {'min ms':>8s}"
     print(f"{header} {'x copy (median, min)':>21s}")
     rows = []
     for m, d in SHAPES:
@@ -197,26 +237,11 @@ def main(argv: list[str] | None = None) -> int:
             }
             rows.append(row)
             print(
-                f"{name:20s} {f'({m}, {d})':>12s} {row['median_ms']:10.3f} {row['min_ms']:8.3f}"
-                f" {row['ratio_median']:11.1f}x {row['ratio_min']:7.1f}x"
+                f"{name:{WIDTH}s} {f'({m}, {d})':>12s} {row['median_ms']:10.3f}"
+                f" {row['min_ms']:8.3f} {row['ratio_median']:11.1f}x {row['ratio_min']:7.1f}x"
             )
         if torch is not None:
-            ours = next(r for r in rows[-len(times) :] if r["case"] == "forward + exact vjp")
-            theirs = rows[-1]
-            ratio = ours["median_ms"] / theirs["median_ms"], ours["min_ms"] / theirs["min_ms"]
-            rows.append(
-                {
-                    "case": "bnref / torch",
-                    "m": m,
-                    "d": d,
-                    "ratio_median": ratio[0],
-                    "ratio_min": ratio[1],
-                }
-            )
-            print(
-                f"{'bnref / torch':20s} {f'({m}, {d})':>12s} {'':19s} {ratio[0]:11.2f}x"
-                f" {ratio[1]:7.2f}x   (target {TORCH_TARGET:g}x)"
-            )
+            rows += torch_ratios(times, m, d)
         print()
 
     shape, name, limit = TARGET

@@ -8,10 +8,13 @@ square root, as in the paper's Algorithm 1.
 
 from bnref._validate import FloatRangeError
 from bnref.batchnorm import (
+    BatchNormSaved,
     Removed,
     StagedGradients,
     Standardized,
     batch_norm,
+    batch_norm_backward,
+    batch_norm_forward,
     batch_norm_vjp,
     batch_norm_vjp_paper,
     removed_components,
@@ -60,6 +63,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Affine",
+    "BatchNormSaved",
     "Dataset",
     "Drift",
     "DriftWithBeta",
@@ -73,8 +77,10 @@ __all__ = [
     "Standardized",
     "TrainRun",
     "batch_norm",
+    "batch_norm_backward",
     "batch_norm_conv",
     "batch_norm_conv_vjp",
+    "batch_norm_forward",
     "batch_norm_inference",
     "batch_norm_vjp",
     "batch_norm_vjp_paper",

@@ -11,7 +11,9 @@ Notation (the book's, per unit ``k``; examples ``i = 1..m`` of a mini-batch)::
 Three backward passes live here, and the tests hold them to each other: the paper's staged
 chain rule (:func:`~bnref.batch_norm_vjp_paper`, one line per partial derivative, as printed),
 the compact projection form (:func:`~bnref.batch_norm_vjp`), and the explicit ``m × m`` Jacobian
-(:func:`~bnref.standardize_jacobian`).
+(:func:`~bnref.standardize_jacobian`). The compact form comes twice: :func:`~bnref.batch_norm_vjp`
+takes ``x`` and recomputes the statistics, and :func:`~bnref.batch_norm_backward` takes what
+:func:`~bnref.batch_norm_forward` saved (``x - μ`` and ``s``), as a training step does.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ from bnref import _validate
 from bnref._validate import Array
 
 __all__ = [
+    "BatchNormSaved",
     "Removed",
     "StagedGradients",
     "Standardized",
     "batch_norm",
+    "batch_norm_backward",
+    "batch_norm_forward",
     "batch_norm_vjp",
     "batch_norm_vjp_paper",
     "removed_components",
@@ -42,6 +47,24 @@ class Standardized(NamedTuple):
 
     x_hat: Array
     """``(x - μ) / s``, shape ``(m, d)``."""
+    mu: Array
+    """Mini-batch mean ``μ``, shape ``(d,)``."""
+    var: Array
+    """Biased mini-batch variance ``σ²``, shape ``(d,)``."""
+    s: Array
+    """The divisor ``sqrt(σ² + ε)``, shape ``(d,)``."""
+
+
+class BatchNormSaved(NamedTuple):
+    """What :func:`batch_norm_forward` saves for :func:`batch_norm_backward`, batch ``(m, d)``.
+
+    The backward pass is written in ``x - μ`` and ``s`` (Algorithm 1's chain rule uses ``x̂`` and
+    ``σ² + ε``), so keeping them spares it the mean, the subtraction and the variance.
+    ``centered`` is read-only: the backward pass relies on it.
+    """
+
+    centered: Array
+    """``x - μ``, shape ``(m, d)``."""
     mu: Array
     """Mini-batch mean ``μ``, shape ``(d,)``."""
     var: Array
@@ -76,17 +99,49 @@ class Removed(NamedTuple):
     """``(γ/s)·x̂·mean(g ⊙ x̂)``: the component along ``x̂``, shape ``(m, d)``."""
 
 
+# numpy runs a ufunc of an (m, d) batch and a (d,) vector as one inner loop per row of d values.
+# Measured with numpy 2.4 (benchmarks/bench_batchnorm.py's machine and shapes): while rows are
+# shorter than about 6000 values such a pass costs 2.0-2.2 copies of the batch, against 1.1 for
+# a scalar and 1.5 for two whole arrays; from 8192 values on, 1.5-1.6. See _per_unit.
+_ROW = 8192
+
+
+def _per_unit(op: np.ufunc, batch: Array, v: Array, out: Array | None = None) -> Array:
+    """``op(batch, v, out=out)`` for a batch ``(m, d)`` and one value per unit ``v`` ``(d,)``.
+
+    Why not that call itself: at the benchmark's shapes it makes the per-unit passes cost a
+    third more (``_ROW``); in one run each, the pair forward + backward took 20.1 instead of
+    16.8 copies of the batch at ``(256, 1024)`` and 17.2 instead of 15.0 at ``(4096, 512)``,
+    where the working set outgrows the cache and the gain is smaller. Viewing ``k`` consecutive
+    rows as one row of ``k·d`` values, against ``v`` repeated ``k`` times, applies the same
+    operation to the same two numbers for every element, so the result is the same bit for
+    bit. ``out=None`` allocates the result.
+    """
+    if out is None:
+        out = np.empty(batch.shape, np.result_type(batch, v))
+    m, d = batch.shape
+    k = min(m, -(-_ROW // d)) if d else 1  # rows per long row
+    if k == 1 or not (batch.flags.c_contiguous and out.flags.c_contiguous):
+        result: Array = op(batch, v, out=out)  # no long rows, or no view of them
+        return result
+    head = m - m % k  # the rows that fill long rows; any others go as they are
+    op(batch[:head].reshape(-1, k * d), np.tile(v, k), out=out[:head].reshape(-1, k * d))
+    if head < m:
+        op(batch[head:], v, out=out[head:])
+    return out
+
+
 def _moments(x: Array, eps: float, *others: Array) -> tuple[Array, Array, Array, Array]:
     """Algorithm 1's statistics on a validated batch: ``(x - μ, μ, σ², s)``.
 
-    ``x - μ`` is a fresh buffer that callers turn into their result in place; its dtype is
-    complex when ``x`` or any of ``others`` is, so the in-place updates can hold the result.
+    ``x - μ`` is a fresh buffer; its dtype is complex when ``x`` or any of ``others`` is, so
+    that updates in place can hold a result computed from it.
     """
     m = x.shape[0]
     # x.mean, not the faster einsum("ij->j") or BLAS np.ones(m) @ x: only x.mean sums pairwise
     # when d = 1 (more accurate), and BLAS threads stall when other work shares the cores.
     mu = _validate.batch_mean(x)  # proves x finite without another pass over it
-    xc = np.subtract(x, mu, dtype=np.result_type(x, *others))
+    xc = _per_unit(np.subtract, x, mu, np.empty(x.shape, np.result_type(x, *others)))
     # Σ_i (x_i - μ)² without a squared temporary; einsum does not conjugate, so complex input
     # stays complex-analytic (as (x - μ) ** 2 would).
     with np.errstate(over="ignore"):  # an overflow is reported by usable_variance
@@ -98,8 +153,35 @@ def _moments(x: Array, eps: float, *others: Array) -> tuple[Array, Array, Array,
 def _standardize(x: Array, eps: float) -> Standardized:
     """Algorithm 1's first three lines on a validated batch; ``x_hat`` is a fresh buffer."""
     x_hat, mu, var, s = _moments(x, eps)
-    x_hat *= 1 / s  # a multiply is cheaper than a divide over (m, d); costs at most one ulp
+    # a multiply is cheaper than a divide over (m, d); costs at most one ulp
+    _per_unit(np.multiply, x_hat, 1 / s, x_hat)
     return Standardized(x_hat, mu, var, s)
+
+
+def _scale_shift(xc: Array, gamma: Array, beta: Array, s: Array, out: Array | None) -> Array:
+    """``y = γ x̂ + β`` from ``x - μ``, as ``(x - μ)·(γ/s) + β``: two passes over one (m, d)
+    buffer, where normalizing first and then scaling would take three. ``out`` may be ``xc``."""
+    y = _per_unit(np.multiply, xc, gamma / s, out)
+    return _per_unit(np.add, y, beta, y)
+
+
+def _vjp(
+    xc: Array, s: Array, gamma: Array, dy: Array, through_stats: bool, out: Array
+) -> tuple[Array, Array, Array]:
+    """The compact backward pass from ``x - μ`` and ``s``; ``dx`` is written into ``out``, which
+    may be ``xc`` itself and must have the dtype of the result."""
+    m = xc.shape[0]
+    dbeta = _validate.batch_sum(dy, "dy")  # Σ g, which also proves dy finite
+    dgamma = np.einsum("ij,ij->j", dy, xc) / s  # Σ g x̂ with x̂ = (x - μ)/s
+    if not through_stats:
+        return _per_unit(np.multiply, dy, gamma / s, out), dgamma, dbeta  # (γ/s)·g
+    # dx = (γ/s)(g - Σg/m - x̂ Σgx̂/m): four passes, the fewest without a fused multiply-add
+    # (merging two would divide by γ or by dγ).
+    dx = _per_unit(np.multiply, xc, -dgamma / (m * s), out)  # -x̂ · dγ/m
+    _per_unit(np.subtract, dx, dbeta / m, dx)  #                    - dβ/m
+    dx += dy  #                                                     + g
+    _per_unit(np.multiply, dx, gamma / s, dx)
+    return dx, dgamma, dbeta
 
 
 def _parameters(
@@ -193,12 +275,8 @@ def batch_norm(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, *, eps: float = 
            [7.]])
     """
     x, gamma, beta, eps = _parameters(x, gamma, beta, eps)
-    # y = (x - μ)·(γ/s) + β: two passes over the one (m, d) buffer, where normalizing first
-    # and then scaling would take three.
-    y, _, _, s = _moments(x, eps, gamma, beta)
-    y *= gamma / s
-    y += beta
-    return y
+    xc, _, _, s = _moments(x, eps, gamma, beta)
+    return _scale_shift(xc, gamma, beta, s, out=xc)  # y in x - μ's buffer: no second one
 
 
 def batch_norm_vjp(
@@ -261,23 +339,143 @@ def batch_norm_vjp(
     x, gamma, _, eps = _parameters(x, gamma, beta, eps)
     dy = _validate.same_shape(dy, "dy", x)
     through_stats = _validate.flag(through_stats, "through_stats")
-    m = x.shape[0]
-    # x - μ is the call's only (m, d) buffer: it becomes dx below. A second one would cost
-    # more than its arithmetic, because the allocator returns and re-faults such pages.
+    # x - μ is the call's only (m, d) buffer: it becomes dx. A second one would cost more than
+    # its arithmetic, because the allocator returns and re-faults such pages.
     xc, _, _, s = _moments(x, eps, gamma, dy)
-    dbeta = _validate.batch_sum(dy, "dy")
-    dgamma = np.einsum("ij,ij->j", dy, xc) / s  # Σ g x̂ with x̂ = (x - μ)/s
-    if not through_stats:
-        del xc  # free its pages first: the result then reuses them instead of faulting new ones
-        return dy * (gamma / s), dgamma, dbeta
-    # dx = (γ/s)(g - Σg/m - x̂ Σgx̂/m), assembled in place in xc's buffer: four passes, the
-    # fewest without a fused multiply-add (merging two would divide by γ or by dγ).
-    dx = xc
-    dx *= -dgamma / (m * s)  # -x̂ · dγ/m
-    dx -= dbeta / m  #          - dβ/m
-    dx += dy  #                 + g
-    dx *= gamma / s
-    return dx, dgamma, dbeta
+    return _vjp(xc, s, gamma, dy, through_stats, out=xc)
+
+
+def batch_norm_forward(
+    x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, *, eps: float = 1e-5
+) -> tuple[Array, BatchNormSaved]:
+    r""":func:`batch_norm`, and what its backward pass needs: ``(y, saved)``.
+
+    Parameters
+    ----------
+    x : array_like of shape (m, d)
+        Pre-activations, ``m >= 2`` examples of ``d`` units.
+    gamma, beta : array_like of shape (d,)
+        The learned scale ``γ`` and shift ``β``, one per unit.
+    eps : float, default 1e-5
+        ``ε >= 0`` inside the square root.
+
+    Returns
+    -------
+    y : ndarray of shape (m, d)
+        ``γ x̂ + β``, equal to ``batch_norm(x, gamma, beta, eps=eps)`` bit for bit.
+    saved : BatchNormSaved
+        ``(centered, mu, var, s)``: ``x - μ`` of shape ``(m, d)`` (read-only), and ``μ``,
+        ``σ²`` and ``s`` of shape ``(d,)``, for :func:`batch_norm_backward`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`batch_norm`.
+
+    Notes
+    -----
+    Algorithm 1 (book equations ``eq-bn-normalize`` and ``eq-bn-scale-shift``), computed as
+    :func:`batch_norm` computes it. The pair :func:`batch_norm_forward` and
+    :func:`batch_norm_backward` is how frameworks split a layer: the forward pass keeps what the
+    chain rule is written in, so the backward pass does not recompute ``μ``, ``x - μ`` and
+    ``σ²`` from ``x``. It costs a second ``(m, d)`` array, held from the forward pass to the
+    backward one.
+
+    Examples
+    --------
+    >>> import bnref
+    >>> y, saved = bnref.batch_norm_forward([[1.0], [3.0]], gamma=[2.0], beta=[5.0], eps=0.0)
+    >>> y
+    array([[3.],
+           [7.]])
+    >>> saved.centered, saved.mu, saved.var, saved.s
+    (array([[-1.],
+           [ 1.]]), array([2.]), array([1.]), array([1.]))
+    """
+    x, gamma, beta, eps = _parameters(x, gamma, beta, eps)
+    xc, mu, var, s = _moments(x, eps, gamma, beta)  # μ, x - μ, σ², s: Algorithm 1, lines 1-3
+    y = _scale_shift(xc, gamma, beta, s, out=None)  # line 4, in its own buffer: xc is kept
+    xc.flags.writeable = False
+    return y, BatchNormSaved(xc, mu, var, s)
+
+
+def _saved(saved: object) -> BatchNormSaved:
+    """Validate a :class:`BatchNormSaved` record: its type and the shapes of its fields."""
+    if not isinstance(saved, BatchNormSaved):
+        raise ValueError(
+            f"saved must be the BatchNormSaved record returned by batch_norm_forward; "
+            f"got {type(saved).__name__}"
+        )
+    centered = _validate.batch(saved.centered, "saved.centered", check_finite=False)
+    d = centered.shape[1]
+    mu = _validate.per_unit(saved.mu, "saved.mu", d)
+    var = _validate.per_unit(saved.var, "saved.var", d)
+    s = _validate.per_unit(saved.s, "saved.s", d)
+    if not (s.real > 0).all():
+        raise ValueError(
+            f"saved.s must be sqrt(var + eps) > 0 in every unit; got s <= 0 in unit(s) k = "
+            f"{np.flatnonzero(~(s.real > 0)).tolist()}"
+        )
+    return BatchNormSaved(centered, mu, var, s)
+
+
+def batch_norm_backward(
+    dy: ArrayLike, gamma: ArrayLike, saved: BatchNormSaved, *, through_stats: bool = True
+) -> tuple[Array, Array, Array]:
+    r"""Backward pass of :func:`batch_norm_forward`: ``(∂ℓ/∂x, ∂ℓ/∂γ, ∂ℓ/∂β)`` given ``∂ℓ/∂y``.
+
+    Parameters
+    ----------
+    dy : array_like of shape (m, d)
+        The cotangent ``g = ∂ℓ/∂y``.
+    gamma : array_like of shape (d,)
+        The scale ``γ`` of the forward pass.
+    saved : BatchNormSaved
+        The record returned by :func:`batch_norm_forward` with ``y``.
+    through_stats : bool, default True
+        ``True`` differentiates through ``μ`` and ``σ²``. ``False`` treats them as constants
+        (the naive gradient): ``dx = (γ/s)·g``.
+
+    Returns
+    -------
+    dx : ndarray of shape (m, d)
+    dgamma, dbeta : ndarray of shape (d,)
+        ``Σ_i g_i x̂_i`` and ``Σ_i g_i``, the same in both modes.
+
+    Raises
+    ------
+    ValueError
+        If ``saved`` is not a :class:`BatchNormSaved` with fields of shapes ``(m, d)`` and
+        ``(d,)``, ``dy`` does not have the shape of ``saved.centered`` or is not finite,
+        ``gamma`` is not of shape ``(d,)`` or not finite, or ``through_stats`` is not a bool.
+
+    Notes
+    -----
+    Book equation ``eq-bn-vjp``, computed as :func:`batch_norm_vjp` computes it from the same
+    ``x - μ`` and ``s``, so ``batch_norm_backward(dy, gamma, batch_norm_forward(x, gamma, beta,
+    eps=eps)[1])`` equals ``batch_norm_vjp(x, gamma, beta, dy, eps=eps)`` bit for bit. ``saved``
+    is not changed: a second call with another ``dy`` is fine.
+
+    Examples
+    --------
+    >>> import bnref
+    >>> x = [[1.0], [2.0], [6.0]]
+    >>> y, saved = bnref.batch_norm_forward(x, [1.0], [0.0], eps=0.0)
+    >>> dx, dgamma, dbeta = bnref.batch_norm_backward([[1.0], [0.0], [0.0]], [1.0], saved)
+    >>> dx.round(4)
+    array([[ 0.1763],
+           [-0.2204],
+           [ 0.0441]])
+    >>> dgamma.round(4), dbeta
+    (array([-0.9258]), array([1.]))
+    """
+    saved = _saved(saved)
+    xc = saved.centered
+    dy = _validate.same_shape(dy, "dy", xc, "saved.centered")
+    gamma = _validate.per_unit(gamma, "gamma", xc.shape[1])
+    through_stats = _validate.flag(through_stats, "through_stats")
+    dx = np.empty(xc.shape, np.result_type(xc, dy, gamma, saved.s))  # xc stays as it is
+    return _vjp(xc, saved.s, gamma, dy, through_stats, out=dx)
 
 
 def batch_norm_vjp_paper(

@@ -9,7 +9,8 @@ and example ``i`` (rows), in the book's notation::
     a^(l) = tanh(y)                      the nonlinearity θ
 
 ``mode`` selects the backward pass through ``BN``: ``"exact"`` differentiates through the
-mini-batch statistics (:func:`bnref.batch_norm_vjp` with ``through_stats=True``), ``"naive"``
+mini-batch statistics (:func:`bnref.batch_norm_backward` with ``through_stats=True``, on what
+:func:`bnref.batch_norm_forward` saved), ``"naive"``
 treats them as constants (``through_stats=False``, the gradient the paper's Section 2 warns
 against), and ``"none"`` drops ``BN`` (``y = x``). Evaluation runs in inference mode with the
 running statistics of :func:`bnref.update_running`.
@@ -33,7 +34,7 @@ from numpy.typing import ArrayLike
 
 from bnref import _validate
 from bnref._validate import Array, FloatRangeError
-from bnref.batchnorm import batch_norm_vjp, standardize
+from bnref.batchnorm import BatchNormSaved, batch_norm_backward, batch_norm_forward, standardize
 from bnref.statistics import (
     Population,
     Running,
@@ -327,31 +328,41 @@ def _cross_entropy(logits: Array, labels: Array) -> tuple[Any, Array]:
     return loss, dlogits / m
 
 
+class _Layer(NamedTuple):
+    """What the training-mode forward pass keeps of one hidden layer for the backward pass."""
+
+    a_prev: Array
+    x: Array
+    saved: BatchNormSaved | None  # of batch_norm_forward; None without it
+    a: Array
+
+
 def _forward(
     params: Parameters, inputs: Array, mode: str, eps: float, check: bool = False
-) -> tuple[Array, list[tuple[Array, Array, Array]]]:
-    """Training-mode forward pass; returns the logits and, per hidden layer, ``(a_prev, x, a)``.
+) -> tuple[Array, list[_Layer]]:
+    """Training-mode forward pass; returns the logits and a :class:`_Layer` per hidden layer.
 
-    In mode ``"naive"`` the statistics are computed from the real part of ``x``: identical
-    values, but constants for the complex step, i.e. a stop-gradient.
+    In mode ``"naive"`` with complex ``x`` (the complex step of :func:`network_loss`) the
+    statistics are computed from the real part of ``x``: identical values, but constants for
+    the complex step, i.e. a stop-gradient. A real ``x`` is its own real part.
     """
     a = inputs
     cache = []
     for layer in range(len(params.gammas)):
         x = a @ params.weights[layer].T + params.biases[layer]
         if check:
-            _require_finite(x)
+            _require_finite(x)  # a variance that overflows raises FloatRangeError below
+        gamma, beta = params.gammas[layer], params.betas[layer]
+        saved = None
         if mode == "none":
             y = x
+        elif mode == "naive" and x.dtype.kind == "c":
+            stats = standardize(x.real, eps=eps)
+            y = batch_norm_inference(x, gamma, beta, stats.mu, stats.var, eps=eps)
         else:
-            stats = standardize(x.real if mode == "naive" else x, eps=eps)
-            if check:
-                _require_finite(stats.var)  # x² may overflow although x is finite
-            y = batch_norm_inference(
-                x, params.gammas[layer], params.betas[layer], stats.mu, stats.var, eps=eps
-            )
+            y, saved = batch_norm_forward(x, gamma, beta, eps=eps)
         a_next = np.tanh(y)
-        cache.append((a, x, a_next))
+        cache.append(_Layer(a, x, saved, a_next))
         a = a_next
     return a @ params.weights[-1].T + params.biases[-1], cache
 
@@ -424,35 +435,32 @@ def network_loss(
 
 def _backward(
     params: Parameters,
-    cache: list[tuple[Array, Array, Array]],
+    cache: list[_Layer],
     dlogits: Array,
     mode: str,
-    eps: float,
     check: bool = False,
 ) -> Parameters:
-    """Backpropagate ``∂ℓ/∂logits`` through the network; returns gradients of every parameter."""
-    a_last = cache[-1][2]
+    """Backpropagate ``∂ℓ/∂logits`` through the network; returns gradients of every parameter.
+
+    Each hidden layer's ``BN`` runs backward on what its forward pass saved, so its ``ε`` is
+    already in ``saved.s``."""
+    a_last = cache[-1].a
     d_weights = [dlogits.T @ a_last]  # output layer: logits = a W^T + b
     d_biases = [dlogits.sum(axis=0)]
     d_gammas: list[Array] = []
     d_betas: list[Array] = []
     da = dlogits @ params.weights[-1]
     for layer in reversed(range(len(params.gammas))):
-        a_prev, x, a = cache[layer]
+        a_prev, _, saved, a = cache[layer]
         dy = da * (1.0 - a**2)  # a = tanh(y), tanh' = 1 - tanh²
         if check:
             _require_finite(dy)
-        if mode == "none":  # y = x
+        if saved is None:  # mode "none": y = x
             dx = dy
             dgamma, dbeta = np.zeros_like(params.gammas[layer]), np.zeros_like(dy[0])
         else:  # y = BN(x), through the statistics or not
-            dx, dgamma, dbeta = batch_norm_vjp(
-                x,
-                params.gammas[layer],
-                params.betas[layer],
-                dy,
-                eps=eps,
-                through_stats=mode == "exact",
+            dx, dgamma, dbeta = batch_norm_backward(
+                dy, params.gammas[layer], saved, through_stats=mode == "exact"
             )
         d_weights.append(dx.T @ a_prev)  # x = a_prev W^T + b
         d_biases.append(dx.sum(axis=0))  # exact: 0 to rounding; naive: (γ/s) Σ_i dy_i
@@ -509,7 +517,8 @@ def loss_and_gradients(
     Book equation ``eq-mlp-backward``. Softmax cross-entropy gives ``∂ℓ/∂z = (softmax(z) -
     onehot)/m``; a linear layer ``x = a W + b`` gives ``∂ℓ/∂W = aᵀ ∂ℓ/∂x``,
     ``∂ℓ/∂b = Σ_i ∂ℓ/∂x_i`` and ``∂ℓ/∂a = ∂ℓ/∂x Wᵀ``; ``tanh' = 1 - tanh²``; and the batch
-    normalization is :func:`bnref.batch_norm_vjp`. In mode ``"exact"`` the hidden biases'
+    normalization is :func:`bnref.batch_norm_backward` on what :func:`bnref.batch_norm_forward`
+    saved (the values of :func:`bnref.batch_norm_vjp`). In mode ``"exact"`` the hidden biases'
     gradient is zero up to rounding, because ``Σ_i dx_i = 0``.
 
     Examples
@@ -538,7 +547,7 @@ def loss_and_gradients(
         _validate.batch(data.inputs, "inputs")
     logits, cache = _forward(params, data.inputs, mode, eps)
     loss, dlogits = _cross_entropy(logits, data.labels)
-    return float(loss), _backward(params, cache, dlogits, mode, eps)
+    return float(loss), _backward(params, cache, dlogits, mode)
 
 
 def _predict(
@@ -680,7 +689,7 @@ def network_population(
     batches = a[: n // size * size].reshape(n // size, size, -1)
     caches = [_forward(params, batch, "exact", eps)[1] for batch in batches]
     return tuple(
-        population_statistics(np.stack([cache[layer][1] for cache in caches]))
+        population_statistics(np.stack([cache[layer].x for cache in caches]))
         for layer in range(len(params.gammas))
     )
 
@@ -779,7 +788,7 @@ class _Step(NamedTuple):
 
     loss: Any
     logits: Array
-    cache: list[tuple[Array, Array, Array]]
+    cache: list[_Layer]
     params: Parameters
 
 
@@ -793,7 +802,7 @@ def _sgd_step(params: Parameters, inputs: Array, labels: Array, settings: _Setti
         logits, cache = _forward(params, inputs, mode, eps, check=True)
         loss, dlogits = _cross_entropy(logits, labels)
         _require_finite(np.asarray(loss))
-        grads = _backward(params, cache, dlogits, mode, eps, check=True)
+        grads = _backward(params, cache, dlogits, mode, check=True)
         new = _sgd_update(params, grads, settings.lr, settings.train_bias)
     return _Step(loss, logits, cache, new)
 
@@ -923,7 +932,7 @@ def train(
         history.record_step(step, result, labels)
         running = [
             update_running(mean, var, x, momentum=momentum)
-            for (mean, var), (_, x, _) in zip(running, result.cache, strict=False)
+            for (mean, var), (_, x, _, _) in zip(running, result.cache, strict=False)
         ]
         params = result.params
         history.record_state(step + 1, params, running, s.test, s.eps)

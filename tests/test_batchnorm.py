@@ -1,7 +1,11 @@
-"""Unit tests of :mod:`bnref.batchnorm`: Algorithm 1, its three backward passes, the Jacobian
-and the removed components, each against a direct formula or a hand-computed value."""
+"""Unit tests of :mod:`bnref.batchnorm`: Algorithm 1, its three backward passes, the
+forward/backward pair that saves ``x - μ``, the Jacobian and the removed components, each
+against a direct formula, a hand-computed value or the function it must equal bit for bit."""
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -228,6 +232,237 @@ def test_batch_norm_vjp_with_complex_cotangent_and_real_batch(
     both = bnref.batch_norm_vjp(x, gamma, beta, g + 1j * h, **kw)
     for r, i, c in zip(re, im, both, strict=True):
         assert_close(c, r + 1j * i, rtol=1e-13, atol=1e-14)
+
+
+# --------------------------------------------------------------------------------------------
+# batch_norm_forward and batch_norm_backward: the pair that saves x - mu
+# --------------------------------------------------------------------------------------------
+
+
+def test_batch_norm_forward_docstring_example() -> None:
+    y, saved = bnref.batch_norm_forward([[1.0], [3.0]], gamma=[2.0], beta=[5.0], eps=0.0)
+    np.testing.assert_array_equal(y, [[3.0], [7.0]])
+    np.testing.assert_array_equal(saved.centered, [[-1.0], [1.0]])
+    np.testing.assert_array_equal(saved.mu, [2.0])
+    np.testing.assert_array_equal(saved.var, [1.0])
+    np.testing.assert_array_equal(saved.s, [1.0])
+
+
+def test_batch_norm_backward_docstring_example() -> None:
+    """The hand computation of test_batch_norm_vjp_docstring_example, through the pair."""
+    _, saved = bnref.batch_norm_forward([[1.0], [2.0], [6.0]], [1.0], [0.0], eps=0.0)
+    dx, dgamma, dbeta = bnref.batch_norm_backward([[1.0], [0.0], [0.0]], [1.0], saved)
+    s = np.sqrt(14.0 / 3.0)
+    x_hat = np.array([-2.0, -1.0, 3.0]) / s
+    expected = (np.array([1.0, 0.0, 0.0]) - 1.0 / 3.0 + x_hat * 2.0 / (3.0 * s)) / s
+    assert_close(dx[:, 0], expected, rtol=1e-13)
+    assert_close(dgamma, [-2.0 / s], rtol=1e-13)
+    np.testing.assert_array_equal(dbeta, [1.0])
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-5, 0.5])
+def test_batch_norm_forward_is_batch_norm_and_standardize(small: Problem, eps: float) -> None:
+    """y is batch_norm's, bit for bit; the record holds standardize's statistics and x - mu."""
+    y, saved = bnref.batch_norm_forward(small.x, small.gamma, small.beta, eps=eps)
+    np.testing.assert_array_equal(y, bnref.batch_norm(small.x, small.gamma, small.beta, eps=eps))
+    st = bnref.standardize(small.x, eps=eps)
+    np.testing.assert_array_equal(saved.mu, st.mu)
+    np.testing.assert_array_equal(saved.var, st.var)
+    np.testing.assert_array_equal(saved.s, st.s)
+    np.testing.assert_array_equal(saved.centered, small.x - st.mu)
+    np.testing.assert_array_equal(saved.centered * (1 / saved.s), st.x_hat)
+
+
+@pytest.mark.parametrize("through_stats", [True, False])
+@pytest.mark.parametrize("eps", [0.0, 1e-5, 0.5])
+def test_batch_norm_backward_is_batch_norm_vjp(
+    small: Problem, eps: float, through_stats: bool
+) -> None:
+    _, saved = bnref.batch_norm_forward(small.x, small.gamma, small.beta, eps=eps)
+    got = bnref.batch_norm_backward(small.g, small.gamma, saved, through_stats=through_stats)
+    want = bnref.batch_norm_vjp(
+        small.x, small.gamma, small.beta, small.g, eps=eps, through_stats=through_stats
+    )
+    for u, v in zip(got, want, strict=True):
+        np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("through_stats", [True, False])
+@pytest.mark.parametrize(
+    ("x_kind", "g_kind"), [("complex", "real"), ("complex", "complex"), ("real", "complex")]
+)
+def test_batch_norm_backward_is_batch_norm_vjp_for_complex_input(
+    small: Problem, x_kind: str, g_kind: str, through_stats: bool
+) -> None:
+    """Bit for bit when x is complex. A real x with a complex dy is equal to rounding only:
+    batch_norm_vjp then computes x - mu, the variance and s in complex arithmetic (its buffer
+    takes dy's dtype, to become dx), where the forward pass computed them in real."""
+    x = small.x + 1e-3j * np.roll(small.x, 1) if x_kind == "complex" else small.x
+    g = small.g + 0.5j * np.roll(small.g, 2) if g_kind == "complex" else small.g
+    _, saved = bnref.batch_norm_forward(x, small.gamma, small.beta)
+    got = bnref.batch_norm_backward(g, small.gamma, saved, through_stats=through_stats)
+    want = bnref.batch_norm_vjp(x, small.gamma, small.beta, g, through_stats=through_stats)
+    for u, v in zip(got, want, strict=True):
+        assert u.dtype == v.dtype
+        if x_kind == "complex":
+            np.testing.assert_array_equal(u, v)
+        else:  # a few roundings of the largest term (dx: of (gamma/s)|g|, see dx_terms)
+            assert_close(u, v, atol=8 * EPS * np.abs(v).max(axis=0), what=str(u.shape))
+
+
+def test_batch_norm_backward_matches_complex_step(small: Problem) -> None:
+    """The pair is complex-analytic: the complex step through the forward pass gives the
+    backward pass's dx, dgamma and dbeta."""
+    x, gamma, beta, g = small[:4]
+    _, saved = bnref.batch_norm_forward(x, gamma, beta)
+    dx, dgamma, dbeta = bnref.batch_norm_backward(g, gamma, saved)
+    loss = lambda x, gamma, beta: np.sum(g * bnref.batch_norm_forward(x, gamma, beta)[0])  # noqa: E731
+    assert_close(
+        bnref.complex_step_gradient(lambda v: loss(v, gamma, beta), x), dx, rtol=1e-12, atol=1e-13
+    )
+    assert_close(bnref.complex_step_gradient(lambda v: loss(x, v, beta), gamma), dgamma, rtol=1e-13)
+    assert_close(bnref.complex_step_gradient(lambda v: loss(x, gamma, v), beta), dbeta, rtol=1e-13)
+
+
+def test_batch_norm_backward_leaves_the_record_alone(small: Problem) -> None:
+    """The record is read-only and a second backward pass with another dy is exact."""
+    _, saved = bnref.batch_norm_forward(small.x, small.gamma, small.beta)
+    assert not saved.centered.flags.writeable
+    before = [a.copy() for a in saved]
+    h = np.roll(small.g, 1, axis=0)
+    bnref.batch_norm_backward(small.g, small.gamma, saved)
+    second = bnref.batch_norm_backward(h, small.gamma, saved)
+    for a, b in zip(saved, before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for u, v in zip(second, bnref.batch_norm_vjp(small.x, small.gamma, small.beta, h), strict=True):
+        np.testing.assert_array_equal(u, v)
+    for out in second:
+        assert not any(np.shares_memory(out, a) for a in saved)
+
+
+@pytest.mark.parametrize(("m", "d"), [(20, 1000), (9, 1000), (7, 3), (2, 9000), (64, 200)])
+def test_long_row_view_equals_plain_broadcasting(m: int, d: int) -> None:
+    """The per-unit updates view k rows as one (bnref.batchnorm._per_unit); shapes where k
+    divides m, where rows are left over (20 = 2·9 + 2), where k = m, and where d alone is long
+    enough (k = 1) give what plain numpy broadcasting gives, bit for bit."""
+    rng = np.random.default_rng(m * d)
+    x, g = rng.standard_normal((2, m, d)) + 3.0
+    gamma, beta = rng.standard_normal((2, d))
+    mu = np.add.reduce(x, axis=0) / m
+    xc = x - mu
+    s = np.sqrt(np.einsum("ij,ij->j", xc, xc) / m + 1e-5)
+    y, saved = bnref.batch_norm_forward(x, gamma, beta)
+    np.testing.assert_array_equal(saved.centered, xc)
+    np.testing.assert_array_equal(y, xc * (gamma / s) + beta)
+    np.testing.assert_array_equal(bnref.standardize(x).x_hat, xc * (1 / s))
+    dbeta = g.sum(axis=0)
+    dgamma = np.einsum("ij,ij->j", g, xc) / s
+    dx = (xc * (-dgamma / (m * s)) - dbeta / m + g) * (gamma / s)
+    for got in (
+        bnref.batch_norm_backward(g, gamma, saved),
+        bnref.batch_norm_vjp(x, gamma, beta, g),
+    ):
+        np.testing.assert_array_equal(got[0], dx)
+        np.testing.assert_array_equal(got[1], dgamma)
+        np.testing.assert_array_equal(got[2], dbeta)
+    naive = bnref.batch_norm_backward(g, gamma, saved, through_stats=False)[0]
+    np.testing.assert_array_equal(naive, g * (gamma / s))
+
+
+def test_a_batch_of_no_units_gives_empty_results() -> None:
+    """d = 0 is a valid (empty) batch, as before the long-row view: nothing to divide by k."""
+    x, none = np.zeros((3, 0)), np.zeros(0)
+    y, saved = bnref.batch_norm_forward(x, none, none)
+    assert y.shape == saved.centered.shape == (3, 0)
+    assert bnref.batch_norm(x, none, none).shape == (3, 0)
+    assert bnref.standardize(x).x_hat.shape == (3, 0)
+    for out in (bnref.batch_norm_backward(x, none, saved), bnref.batch_norm_vjp(x, none, none, x)):
+        assert [a.shape for a in out] == [(3, 0), (0,), (0,)]
+
+
+def _record(**fields: Any) -> bnref.BatchNormSaved:
+    _, saved = bnref.batch_norm_forward(
+        np.arange(15.0).reshape(5, 3) ** 1.5, np.ones(3), np.zeros(3)
+    )
+    return saved._replace(**fields)
+
+
+@pytest.mark.parametrize(
+    ("saved", "pattern"),
+    [
+        (None, r"^saved must be the BatchNormSaved record returned by .*; got NoneType$"),
+        (
+            tuple(_record()),
+            r"^saved must be the BatchNormSaved record returned by batch_norm_forward; got tuple$",
+        ),
+        (
+            bnref.standardize(np.eye(5, 3)),
+            r"^saved must be the BatchNormSaved record .*; got Standardized$",
+        ),
+        (_record(centered=np.ones(5)), r"^saved.centered must be a 2-D array of shape \(m, d\)"),
+        (_record(centered=np.ones((1, 3))), r"^saved.centered must have at least m = 2 examples"),
+        (
+            _record(mu=np.ones(4)),
+            r"^saved.mu must have shape \(d,\) = \(3,\), one value per unit; got shape \(4,\)$",
+        ),
+        (_record(var=np.ones((1, 3))), r"^saved.var must have shape \(d,\) = \(3,\)"),
+        (
+            _record(s=np.ones(2)),
+            r"^saved.s must have shape \(d,\) = \(3,\), one value per unit; got shape \(2,\)$",
+        ),
+        (_record(s=np.array([1.0, np.nan, 1.0])), r"^saved.s has 1 non-finite value\(s\)"),
+        (
+            _record(s=np.array([1.0, 0.0, -2.0])),
+            r"^saved.s must be sqrt\(var \+ eps\) > 0 in every unit; "
+            r"got s <= 0 in unit\(s\) k = \[1, 2\]$",
+        ),
+    ],
+    ids=[
+        "None",
+        "tuple",
+        "Standardized",
+        "centered-1d",
+        "centered-m1",
+        "mu",
+        "var",
+        "s",
+        "s-nan",
+        "s-zero",
+    ],
+)
+def test_batch_norm_backward_rejects_a_bad_record(saved: Any, pattern: str) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        bnref.batch_norm_backward(np.ones((5, 3)), np.ones(3), saved)
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (4, 3), (3, 5), (5,), (5, 3, 1)], ids=str)
+def test_batch_norm_backward_dy_must_match_the_record(shape: tuple[int, ...]) -> None:
+    pattern = (
+        rf"^dy must have the same shape as saved.centered, \(5, 3\); "
+        rf"got shape {re.escape(str(shape))}$"
+    )
+    with pytest.raises(ValueError, match=pattern):
+        bnref.batch_norm_backward(np.ones(shape), np.ones(3), _record())
+
+
+def test_batch_norm_backward_rejects_bad_gamma_dy_and_mode() -> None:
+    saved = _record()
+    with pytest.raises(
+        ValueError,
+        match=r"^gamma must have shape \(d,\) = \(3,\), one value per unit; got shape \(4,\)$",
+    ):
+        bnref.batch_norm_backward(np.ones((5, 3)), np.ones(4), saved)
+    with pytest.raises(ValueError, match=r"^gamma has 1 non-finite value"):
+        bnref.batch_norm_backward(np.ones((5, 3)), [1.0, np.inf, 1.0], saved)
+    dy = np.ones((5, 3))
+    dy[2, 1] = np.nan
+    with pytest.raises(
+        ValueError,
+        match=r"^dy has 1 non-finite value\(s\) \(nan or inf\), the first at index \[2, 1\]",
+    ):
+        bnref.batch_norm_backward(dy, np.ones(3), saved)
+    with pytest.raises(ValueError, match=r"^through_stats must be True or False; got 'False'$"):
+        bnref.batch_norm_backward(np.ones((5, 3)), np.ones(3), saved, through_stats="False")  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------

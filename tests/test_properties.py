@@ -279,6 +279,73 @@ def test_finite_differences_agree_with_the_vjp(p: Problem) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# The forward/backward pair: batch_norm and batch_norm_vjp, split at the saved x - mu
+# --------------------------------------------------------------------------------------------
+
+
+@given(problems())
+def test_forward_is_batch_norm(p: Problem) -> None:
+    """batch_norm_forward computes y as batch_norm does, and saves standardize's statistics."""
+    y, saved = bnref.batch_norm_forward(p.x, p.gamma, p.beta, eps=p.eps)
+    np.testing.assert_array_equal(y, bnref.batch_norm(p.x, p.gamma, p.beta, eps=p.eps))
+    st_ = bnref.standardize(p.x, eps=p.eps)
+    for got, want in zip(saved[1:], st_[1:], strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(saved.centered * (1 / saved.s), st_.x_hat)
+
+
+@given(problems(), st.booleans())
+def test_backward_is_batch_norm_vjp(p: Problem, through_stats: bool) -> None:
+    """Bit for bit, in both modes and for every eps (0, 1e-5, 0.5 and drawn ones)."""
+    _, saved = bnref.batch_norm_forward(p.x, p.gamma, p.beta, eps=p.eps)
+    got = bnref.batch_norm_backward(p.g, p.gamma, saved, through_stats=through_stats)
+    want = _vjp(p, through_stats=through_stats)
+    for u, v in zip(got, want, strict=True):
+        np.testing.assert_array_equal(u, v)
+
+
+@given(problems(max_m=8, max_d=3), st.booleans(), st.floats(1e-6, 1.0))
+def test_backward_is_batch_norm_vjp_for_complex_input(
+    p: Problem, through_stats: bool, tilt: float
+) -> None:
+    """Complex x and dy (the complex step runs through both): bit for bit as well."""
+    x = p.x + 1j * tilt * np.abs(p.x).max() * np.roll(np.eye(*p.x.shape), 1, axis=0)
+    g = p.g + 1j * tilt * np.roll(p.g, 1, axis=0)
+    _, saved = bnref.batch_norm_forward(x, p.gamma, p.beta, eps=p.eps)
+    got = bnref.batch_norm_backward(g, p.gamma, saved, through_stats=through_stats)
+    want = bnref.batch_norm_vjp(x, p.gamma, p.beta, g, eps=p.eps, through_stats=through_stats)
+    for u, v in zip(got, want, strict=True):
+        np.testing.assert_array_equal(u, v)
+
+
+@given(
+    st.integers(2, 40),
+    st.sampled_from([1, 7, 300, 1000, 2900, 8192, 9000]),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+def test_pair_equals_plain_broadcasting(m: int, d: int, seed: int, through_stats: bool) -> None:
+    """The long-row view of the per-unit updates (k rows as one, the leftover rows as they
+    are) gives what plain numpy broadcasting gives, bit for bit, for any m and d."""
+    rng = np.random.default_rng(seed)
+    x, g = rng.standard_normal((2, m, d)) * rng.uniform(0.5, 2.0, d) + rng.normal(0, 10, d)
+    gamma, beta = rng.standard_normal((2, d))
+    mu = np.add.reduce(x, axis=0) / m
+    xc = x - mu
+    s = np.sqrt(np.einsum("ij,ij->j", xc, xc) / m + 1e-5)
+    y, saved = bnref.batch_norm_forward(x, gamma, beta)
+    np.testing.assert_array_equal(y, xc * (gamma / s) + beta)
+    dbeta, dgamma = g.sum(axis=0), np.einsum("ij,ij->j", g, xc) / s
+    if through_stats:
+        dx = (xc * (-dgamma / (m * s)) - dbeta / m + g) * (gamma / s)
+    else:
+        dx = g * (gamma / s)
+    got = bnref.batch_norm_backward(g, gamma, saved, through_stats=through_stats)
+    for u, v in zip(got, (dx, dgamma, dbeta), strict=True):
+        np.testing.assert_array_equal(u, v)
+
+
+# --------------------------------------------------------------------------------------------
 # Jacobians
 # --------------------------------------------------------------------------------------------
 

@@ -70,6 +70,18 @@ X, G, GAMMA, BETA = ("x", "x"), ("g", "g"), ("gamma", "gamma"), ("beta", "beta")
 DY = ("dy", "g")
 U, T = ("u", "x"), ("t", "g")
 
+
+def batch_norm_backward(
+    x: Any, gamma: Any, beta: Any, dy: Any, *, eps: float = 1e-5, through_stats: bool = True
+) -> Any:
+    """``bnref.batch_norm_backward`` entered through ``x``, with the record of
+    ``bnref.batch_norm_forward``: the pair a training step calls, so that the contract below
+    (shapes, dtypes, finiteness, aliasing, the complex step through every argument) covers it.
+    The backward pass's own checks of ``saved`` are in ``test_batchnorm.py``."""
+    _, saved = bnref.batch_norm_forward(x, gamma, beta, eps=eps)
+    return bnref.batch_norm_backward(dy, gamma, saved, through_stats=through_stats)
+
+
 CASES = [
     Case("center", bnref.center, (X,)),
     Case("center_vjp", bnref.center_vjp, (X, G)),
@@ -80,6 +92,14 @@ CASES = [
     Case(
         "batch_norm_vjp-naive",
         bnref.batch_norm_vjp,
+        (X, GAMMA, BETA, DY),
+        options={"through_stats": False},
+    ),
+    Case("batch_norm_forward", bnref.batch_norm_forward, (X, GAMMA, BETA)),
+    Case("batch_norm_backward", batch_norm_backward, (X, GAMMA, BETA, DY)),
+    Case(
+        "batch_norm_backward-naive",
+        batch_norm_backward,
         (X, GAMMA, BETA, DY),
         options={"through_stats": False},
     ),
@@ -159,6 +179,8 @@ EPS_FUNCTIONS = {
     "standardize",
     "batch_norm",
     "batch_norm_vjp",
+    "batch_norm_forward",
+    "batch_norm_backward",
     "batch_norm_vjp_paper",
     "standardize_jacobian",
     "removed_components",
@@ -198,7 +220,7 @@ def test_cases_cover_the_core_public_api() -> None:
     for module in (bnref.centering, bnref.batchnorm, bnref.experiments, bnref.gradcheck):
         core |= {n for n in module.__all__ if callable(getattr(module, n))}
     named_tuples = {"Drift", "DriftWithBeta", "Removed", "ScaleRun", "StagedGradients"}
-    named_tuples.add("Standardized")
+    named_tuples |= {"Standardized", "BatchNormSaved"}
     assert core - named_tuples == covered | dedicated
 
 
@@ -319,7 +341,8 @@ BAD_SAME_SHAPE = [(M, D + 1), (M + 1, D), (D, M), (M,), (1, D), (M, 1), (M, D, 1
 def test_cotangent_and_targets_must_match_the_batch(
     case: Case, param: str, role: str, shape: tuple[int, ...]
 ) -> None:
-    ref = case.batch
+    # the backward pass sees the forward's record, not x
+    ref = "saved.centered" if case.fn is batch_norm_backward else case.batch
     pattern = (
         rf"^{param} must have the same shape as {ref}, \({M}, {D}\); "
         rf"got shape {re.escape(str(shape))}$"
@@ -611,6 +634,17 @@ def test_output_structure() -> None:
     vjp = bnref.batch_norm_vjp(a["x"], a["gamma"], a["beta"], a["g"])
     assert isinstance(vjp, tuple)
     assert [v.shape for v in vjp] == [(M, D), (D,), (D,)]
+    forward = bnref.batch_norm_forward(a["x"], a["gamma"], a["beta"])
+    assert isinstance(forward, tuple)
+    assert len(forward) == 2
+    y, saved = forward
+    assert y.shape == (M, D)
+    assert isinstance(saved, bnref.BatchNormSaved)
+    assert saved._fields == ("centered", "mu", "var", "s")
+    assert [v.shape for v in saved] == [(M, D), (D,), (D,), (D,)]
+    backward = bnref.batch_norm_backward(a["g"], a["gamma"], saved)
+    assert isinstance(backward, tuple)
+    assert [v.shape for v in backward] == [(M, D), (D,), (D,)]
     staged = bnref.batch_norm_vjp_paper(a["x"], a["gamma"], a["beta"], a["g"])
     assert isinstance(staged, bnref.StagedGradients)
     assert staged._fields == ("dx_hat", "dvar", "dmu", "dx", "dgamma", "dbeta")
@@ -749,6 +783,11 @@ OVERFLOW_CASES = [
         lambda a, big: bnref.batch_norm_vjp(a["x"], a["gamma"], a["beta"], big),
         "dy",
         id="batch_norm_vjp-dy",
+    ),
+    pytest.param(
+        lambda a, big: batch_norm_backward(a["x"], a["gamma"], a["beta"], big),
+        "dy",
+        id="batch_norm_backward-dy",
     ),
     pytest.param(
         lambda a, big: bnref.batch_norm_vjp_paper(a["x"], a["gamma"], a["beta"], big),
