@@ -83,8 +83,15 @@ katex_css_path = "katex/katex.min.css"  # KaTeX 0.16.22, the version that render
 # -- Execution -------------------------------------------------------------------------------
 nb_execution_mode = "cache"
 # Imported once, in the fork server whose forks execute the pages (docs/_ext/parallel_execution.py)
-execution_preload = ["numpy", "matplotlib.pyplot", "myst_nb", "bnref.plotting", "bnref.explorables"]
-execution_postprocess = "slim_images.slim_notebook"  # figures as palettes, as pages execute
+execution_preload = [
+    "numpy",
+    "matplotlib.pyplot",
+    "mpl_toolkits.mplot3d",
+    "myst_nb",
+    "bnref.plotting",
+    "bnref.explorables",
+    "slim_images",  # it slims the figures in the same fork server (docs/_ext/slim_images.py)
+]
 execution_cache_package = "../bnref"  # pages that import it re-execute when it changes
 # BNREF_JUPYTER_CACHE moves the cache, e.g. for a second build tree beside the usual one.
 execution_cache_root = os.environ.get("BNREF_JUPYTER_CACHE", "_build/.jupyter_cache")

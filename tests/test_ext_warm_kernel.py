@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import pytest
 from jupyter_cache.executors.utils import single_nb_execution
 
 from tests.ext_site import extension
@@ -100,17 +99,3 @@ def test_pages_run_in_the_folder_of_their_file_and_share_nothing(tmp_path: Path)
     second, _, _ = _in_fork(tmp_path / "two.md", two)
     assert first.cells[0].outputs[0]["text"] == "here\n"
     assert second.cells[0].outputs[0]["text"] == "False\n"
-
-
-def test_postprocess_names_a_function_applied_to_the_executed_notebook() -> None:
-    notebook = _notebook(["x = 1"])
-    warm_kernel.postprocess(notebook, "")
-    assert notebook.cells[0].source == "x = 1"
-    warm_kernel.postprocess(notebook, "tests.test_ext_warm_kernel.mark")
-    assert notebook.metadata["marked"] is True
-    with pytest.raises(ModuleNotFoundError):
-        warm_kernel.postprocess(notebook, "no_such_module.f")
-
-
-def mark(notebook: Any) -> None:
-    notebook.metadata["marked"] = True

@@ -7,10 +7,12 @@ cold build spent ~32 s in serial execution). Here:
 
 * on ``env-before-read-docs``, if any page about to be read has a notebook that is not in
   myst-nb's jupyter-cache, a multiprocessing fork server is started that imports the modules
-  of ``execution_preload`` once, and every such page is submitted to a pool as wide as the
-  machine, each page in its own fork of that server (``warm_kernel``: ipykernel's in-process
-  kernel, so nothing is shared between pages), the largest first; the pages without code are
-  moved to the front of the reading order, so Sphinx reads them while the others execute;
+  of ``execution_preload`` once (already on ``builder-inited`` when the cache is empty), and
+  every such page is submitted to a pool as wide as the machine, each page in its own fork of
+  that server (``warm_kernel``: ipykernel's in-process kernel, so nothing is shared between
+  pages), the largest first; the pages that do not execute are moved to the front of the
+  reading order, so Sphinx reads them while the others execute, and the others follow in the
+  order they were submitted;
 * on ``source-read`` of a submitted page, Sphinx waits for that page alone and its executed
   notebook is stored in the cache exactly as myst-nb stores it. myst-nb then finds it there.
 
@@ -73,9 +75,7 @@ def _code_size(notebook: Any) -> int:
     return sum(len(c.source) for c in notebook.cells if c.cell_type == "code")
 
 
-def _kernel_execute(
-    path: str, notebook_json: str, timeout: float, postprocess: str
-) -> tuple[str | None, float, str]:
+def _kernel_execute(path: str, notebook_json: str, timeout: float) -> tuple[str | None, float, str]:
     """The same contract as ``warm_kernel.execute``, in a Jupyter kernel (no fork server)."""
     notebook = nbformat.reads(notebook_json, as_version=4)
     result = single_nb_execution(
@@ -84,22 +84,30 @@ def _kernel_execute(
     )  # fmt: skip
     if result.err is not None:
         return None, result.time, str(result.err)
-    warm_kernel.postprocess(notebook, postprocess)
     return nbformat.writes(notebook), result.time, ""
 
 
 def _start_fork_server(app: Sphinx) -> None:
     """Start the fork server; its imports overlap with Sphinx reading the code-free pages."""
-    post = app.config.execution_postprocess.rpartition(".")[0]
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # before the server imports
     preload = [
         "warm_kernel",
         *warm_kernel.PRELOAD,
         *app.config.execution_preload,
-        *([post] if post else []),
     ]
     multiprocessing.set_forkserver_preload(preload)
     forkserver.ensure_running()
+
+
+def start_early(app: Sphinx) -> None:
+    """With an empty execution cache (a first build, or bnref changed), every page will
+    execute: start the fork server now, so that its imports overlap with Sphinx's setup."""
+    if WARM and app.config.nb_execution_mode == "cache":
+        cache = Path(app.config.nb_execution_cache_path, "global.db")
+        if not cache.is_absolute():
+            cache = Path(app.confdir, cache)
+        if not cache.exists():
+            _start_fork_server(app)
 
 
 def _pool(width: int) -> Executor:
@@ -132,13 +140,16 @@ def submit(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     for docname in sorted(todo, key=lambda name: -_code_size(todo[name][1])):
         path, notebook = todo[docname]
         text = nbformat.writes(copy.deepcopy(notebook))
-        job = (str(path), text, config.execution_timeout, app.config.execution_postprocess)
+        job = (str(path), text, config.execution_timeout)
         PENDING[docname] = (path, pool.submit(run, *job))
     # Not shutdown(wait=False) now: Python 3.11's pool then stops replacing the workers that
     # max_tasks_per_child retires, and the remaining pages never run.
     POOL.append(pool)
-    # Pages without code first: Sphinx reads them while the others execute.
-    docnames.sort(key=lambda name: (name in notebooks, name))
+    # Reading order: the pages that do not execute first, which Sphinx reads while the others
+    # execute; then these in the order they were submitted, about the order they finish in
+    # (largest first, over the workers).
+    submitted = {name: rank for rank, name in enumerate(PENDING)}
+    docnames.sort(key=lambda name: (name in submitted, submitted.get(name, 0), name))
     if app.parallel > 1:  # reading happens in forked processes: wait here for every page
         for docname in list(PENDING):
             _store(app, docname)
@@ -181,8 +192,7 @@ def wait_for_page(app: Sphinx, docname: str, source: list[str]) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     # Modules every page imports, loaded once in the fork server (a list of module names).
     app.add_config_value("execution_preload", [], "env", list)
-    # A function ("module.function") applied to each executed notebook, in the worker.
-    app.add_config_value("execution_postprocess", "", "env", str)
+    app.connect("builder-inited", start_early)
     app.connect("env-before-read-docs", submit)
     app.connect("source-read", wait_for_page)
     app.connect("build-finished", shut_down)

@@ -9,22 +9,25 @@ the icon script had gone (docs/_ext/icons.py), and are 390 KB as palettes.
 
 Each PNG is rewritten as a palette PNG, unless the palette would change it by more than
 ``MAX_ERROR`` (then it is only re-compressed, losslessly) or it has any transparency (kept as
-it is), and marked so that it is not done twice. The pages' figures are slimmed as each page
-executes (``slim_notebook``, run by docs/_ext/parallel_execution.py in its workers, in
-parallel, so the executed and published notebooks carry them too); after every HTML build
-any PNG in ``_images/`` not yet slimmed is. Pillow comes with matplotlib; the output depends
-only on the input, so two builds of the book stay byte-identical.
+it is), and marked so that it is not done twice. The pages' figures (myst-nb's
+``jupyter_execute`` folder) are slimmed in a separate process as soon as Sphinx has read every
+page, while it writes them on one core, and awaited before Sphinx copies them to ``_images/``;
+any PNG in ``_images/`` not yet slimmed then is, after the build. The published notebooks keep
+the kernel's own figures. Pillow comes with matplotlib; the output depends only on the input,
+so two builds of the book stay byte-identical.
 """
 
 from __future__ import annotations
 
-import base64
 import io
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, PngImagePlugin
+from sphinx.application import Sphinx
 
 # A palette is kept if at most 0.1% of the pixels move by more than this (of 255, any channel).
 MAX_ERROR = 32
@@ -52,24 +55,53 @@ def slim_png_bytes(data: bytes) -> bytes:
     return buffer.getvalue() if len(buffer.getvalue()) < len(data) else data
 
 
-def slim_notebook(notebook: Any) -> None:
-    """Slim every PNG output of an executed notebook in place (also glued ones)."""
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            for key, value in output.get("data", {}).items():
-                if key.endswith("image/png"):
-                    output["data"][key] = base64.b64encode(
-                        slim_png_bytes(base64.b64decode(value))
-                    ).decode()
-
-
 def slim_png(path: Path) -> tuple[int, int]:
-    """Rewrite the PNG at ``path`` as :func:`slim_png_bytes` does; the sizes before and after."""
+    """Rewrite the PNG at ``path`` as :func:`slim_png_bytes` does; the sizes before and after.
+    The new file replaces the old one at once (Sphinx may be reading it meanwhile)."""
     data = path.read_bytes()
     slim = slim_png_bytes(data)
     if slim is not data:
-        path.write_bytes(slim)
+        partial = path.with_name(path.name + ".slim")
+        partial.write_bytes(slim)
+        partial.replace(path)
     return len(data), len(slim)
+
+
+def slim_files(paths: list[str]) -> int:
+    """Slim the PNGs at ``paths`` (strings, to be sent to another process); how many."""
+    for path in paths:
+        slim_png(Path(path))
+    return len(paths)
+
+
+def unslimmed(folder: Path) -> list[str]:
+    """The PNGs in ``folder`` without the marker (it comes before the image data)."""
+    return [str(p) for p in sorted(folder.glob("*.png")) if MARKER not in p.read_bytes()[:4096]]
+
+
+BACKGROUND: list[Future[int]] = []  # the figures being slimmed
+
+
+def _start(app: Sphinx, env: Any) -> None:
+    """Once every page is read, slim the figures in another process while Sphinx writes."""
+    folder = Path(env.mystnb_config.output_folder) if hasattr(env, "mystnb_config") else None
+    if app.builder.format != "html" or folder is None or not folder.is_dir():
+        return
+    todo = unslimmed(folder)
+    if not todo:
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    pool = ProcessPoolExecutor(1, mp_context=context)
+    BACKGROUND.append(pool.submit(slim_files, todo))
+    pool.shutdown(wait=False)  # it exits once the one task is done
+
+
+def _wait(app: Sphinx) -> list[Any]:
+    """Before Sphinx copies the figures (``html-collect-pages`` comes first): wait for them."""
+    while BACKGROUND:
+        BACKGROUND.pop().result()
+    return []
 
 
 def _slim_after_build(app, exception):  # type: ignore[no-untyped-def]
@@ -81,5 +113,7 @@ def _slim_after_build(app, exception):  # type: ignore[no-untyped-def]
 
 
 def setup(app):  # type: ignore[no-untyped-def]
+    app.connect("env-updated", _start)
+    app.connect("html-collect-pages", _wait)
     app.connect("build-finished", _slim_after_build)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

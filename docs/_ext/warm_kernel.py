@@ -22,7 +22,6 @@ reports the failure with its traceback.
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import sys
@@ -97,18 +96,8 @@ def _run_cell(kernel: Any, client: Any, source: str, timeout: float) -> tuple[An
     return result, outputs
 
 
-def postprocess(notebook: Any, function: str) -> None:
-    """Apply ``function`` ("module.function", or "" for none) to an executed notebook."""
-    if function:
-        module, _, name = function.rpartition(".")
-        getattr(importlib.import_module(module), name)(notebook)
-
-
-def execute(
-    path: str, notebook_json: str, timeout: float, then: str = ""
-) -> tuple[str | None, float, str]:
-    """Execute the notebook (JSON text) in the folder of ``path``, then :func:`postprocess`
-    it with ``then``.
+def execute(path: str, notebook_json: str, timeout: float) -> tuple[str | None, float, str]:
+    """Execute the notebook (JSON text) in the folder of ``path``.
 
     Returns ``(executed notebook JSON, seconds, "")``, or ``(None, seconds, error)`` when a
     cell fails or times out. Meant to run in a fresh process: it changes the working folder.
@@ -133,6 +122,4 @@ def execute(
     finally:
         client.stop_channels()
         manager.shutdown_kernel()
-    seconds = time.perf_counter() - start
-    postprocess(notebook, then)
-    return nbformat.writes(notebook), seconds, ""
+    return nbformat.writes(notebook), time.perf_counter() - start, ""
