@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,12 @@ def slim_png(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
     slim = slim_png_bytes(data)
     if slim is not data:
+        before = path.stat()
         partial = path.with_name(path.name + ".slim")
         partial.write_bytes(slim)
+        # Same picture, same time: the figure is a dependency of its page, and a newer one
+        # would make the next build read and write the page again.
+        os.utime(partial, ns=(before.st_atime_ns, before.st_mtime_ns))
         partial.replace(path)
     return len(data), len(slim)
 
