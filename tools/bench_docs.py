@@ -126,13 +126,16 @@ def bench(repeat: int) -> None:
         _median(f"bnref edit ({PACKAGE_FILE.name})", [bnref() for _ in range(repeat)])
     print(
         "\nWhat bounds each figure:\n"
-        f"- cold and bnref edit: executing {len(times)} pages in parallel, {cores} at a time "
-        f"(their wall times, as they ran, add up to {total:.1f} s: about {total / cores:.1f} s "
-        f"on {cores} workers; the slowest page, {slowest}, took {times[slowest]:.1f} s), "
-        "each in a new kernel; then Sphinx reads and writes every page.\n"
+        f"- cold and bnref edit: the {cores} cores, shared by executing {len(times)} pages "
+        f"{cores} at a time in forks of one warm interpreter (their wall times, as they ran, "
+        f"add up to {total:.1f} s: about {total / cores:.1f} s on {cores} workers; the slowest "
+        f"page, {slowest}, took {times[slowest]:.1f} s) and Sphinx reading the pages on one of "
+        "them as they finish (the API page, 2 s, first); then Sphinx writes every page on one "
+        "core (about 4 s: math, highlighting, the theme's navigation) while the figures are "
+        "slimmed on the other.\n"
         "- unchanged: nox's start and its install check (skipped: the lock is unchanged), "
         "then Sphinx's start (imports, loading the pickled environment) and its finishing "
-        "steps (indices, search index, viewcode).\n"
+        "steps (indices, search index, viewcode's check of each module).\n"
         "- prose edit: the unchanged cost, plus re-reading the one page (its notebook from the "
         "cache) and rewriting the pages whose navigation it changes."
     )
