@@ -90,7 +90,7 @@ execution_preload = [
     "myst_nb",
     "bnref.plotting",
     "bnref.explorables",
-    "slim_images",  # it slims the figures in the same fork server (docs/_ext/slim_images.py)
+    "PIL.PngImagePlugin",  # docs/_ext/slim_images.py slims the figures in a fork of it too
 ]
 execution_cache_package = "../bnref"  # pages that import it re-execute when it changes
 # BNREF_JUPYTER_CACHE moves the cache, e.g. for a second build tree beside the usual one.

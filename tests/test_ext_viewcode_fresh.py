@@ -30,6 +30,12 @@ def _app(
     return SimpleNamespace(outdir=str(outdir), builder=builder)
 
 
+def _build(app: SimpleNamespace) -> None:
+    """What the extension does in a build: decide at its start, remove before viewcode."""
+    viewcode_fresh._note_rewrite(app)
+    viewcode_fresh._remove_module_pages(app)
+
+
 def _stale_page(outdir: Path) -> Path:
     page = outdir / "_modules" / "bnref" / "centering.html"
     page.parent.mkdir(parents=True)
@@ -40,7 +46,7 @@ def _stale_page(outdir: Path) -> Path:
 def test_module_pages_are_removed_when_the_build_information_changed(tmp_path: Path) -> None:
     page = _stale_page(tmp_path)
     _info("a").dump(tmp_path / ".buildinfo")
-    viewcode_fresh._remove_module_pages(_app(tmp_path, built="b"))
+    _build(_app(tmp_path, built="b"))
     assert not page.exists()
 
 
@@ -48,12 +54,12 @@ def test_module_pages_are_removed_on_a_first_build_and_after_a_template_change(
     tmp_path: Path,
 ) -> None:
     page = _stale_page(tmp_path)
-    viewcode_fresh._remove_module_pages(_app(tmp_path))  # no .buildinfo yet
+    _build(_app(tmp_path))  # no .buildinfo yet
     assert not page.exists()
     page = _stale_page(tmp_path)
     _info("a").dump(tmp_path / ".buildinfo")
     os.utime(tmp_path / ".buildinfo", (1000.0, 1000.0))
-    viewcode_fresh._remove_module_pages(_app(tmp_path, template_mtime=2000.0))
+    _build(_app(tmp_path, template_mtime=2000.0))
     assert not page.exists()
 
 
@@ -61,11 +67,26 @@ def test_an_unchanged_build_keeps_them(tmp_path: Path) -> None:
     page = _stale_page(tmp_path)
     _info("a").dump(tmp_path / ".buildinfo")
     os.utime(tmp_path / ".buildinfo", (2000.0, 2000.0))
-    viewcode_fresh._remove_module_pages(_app(tmp_path, template_mtime=1000.0))
+    _build(_app(tmp_path, template_mtime=1000.0))
     assert page.exists()
 
 
 def test_other_builders_leave_the_folder_alone(tmp_path: Path) -> None:
     page = _stale_page(tmp_path)
-    viewcode_fresh._remove_module_pages(_app(tmp_path, fmt="latex"))
+    _build(_app(tmp_path, fmt="latex"))
     assert page.exists()
+
+
+def test_module_pages_are_removed_when_every_page_is_read_again(tmp_path: Path) -> None:
+    page = _stale_page(tmp_path)
+    _info("a").dump(tmp_path / ".buildinfo")
+    os.utime(tmp_path / ".buildinfo", (2000.0, 2000.0))
+    app = _app(tmp_path, template_mtime=1000.0)
+    viewcode_fresh._note_rewrite(app)
+    env = SimpleNamespace(found_docs={"index", "api"})
+    viewcode_fresh._note_reread(app, env, ["index"])  # one page edited: kept
+    viewcode_fresh._remove_module_pages(app)
+    assert page.exists()
+    viewcode_fresh._note_reread(app, env, ["api", "index"])  # every page: removed
+    viewcode_fresh._remove_module_pages(app)
+    assert not page.exists()

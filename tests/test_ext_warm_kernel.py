@@ -99,3 +99,26 @@ def test_pages_run_in_the_folder_of_their_file_and_share_nothing(tmp_path: Path)
     second, _, _ = _in_fork(tmp_path / "two.md", two)
     assert first.cells[0].outputs[0]["text"] == "here\n"
     assert second.cells[0].outputs[0]["text"] == "False\n"
+
+
+def test_a_cell_that_swallows_the_timeout_is_still_stopped(tmp_path: Path) -> None:
+    swallow = "while True:\n    try:\n        sum(range(1000))\n    except Exception:\n        pass"
+    executed, _, error = _in_fork(tmp_path / "p.md", _notebook([swallow]), 1)
+    assert executed is None
+    assert error.startswith("CellTimeout")
+
+
+def test_no_timeout_runs_and_skip_execution_is_skipped(tmp_path: Path) -> None:
+    notebook = _notebook(["print('ran')", "raise RuntimeError('not run')"])
+    notebook.cells[1].metadata["tags"] = ["skip-execution"]
+    executed, _, error = _in_fork(tmp_path / "p.md", notebook, timeout=-1)
+    assert error == ""
+    assert executed.cells[0].outputs[0]["text"] == "ran\n"
+    assert executed.cells[1].outputs == []
+
+
+def test_a_page_that_clears_outputs_is_left_to_a_kernel(tmp_path: Path) -> None:
+    cells = ["from IPython.display import clear_output\nprint(1)\nclear_output()"]
+    executed, _, error = _in_fork(tmp_path / "p.md", _notebook(cells))
+    assert executed is None
+    assert error == "Unsupported: clear_output"

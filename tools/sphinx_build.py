@@ -3,10 +3,11 @@
 Once a build of this book has finished, Python's normal shutdown (freeing the environment, the
 doctrees and a few thousand modules one object at a time) takes 0.4 s after an unchanged build
 and 0.8 s after a cold one: a sixth of the unchanged build. By then every output file is
-written and closed and Sphinx has printed its summary, so this runs the exit handlers that
-extensions registered (sphinxcontrib-katex stops its Node.js server in one, multiprocessing
-its helper processes in another), flushes the standard streams, and leaves with ``os._exit``
-and Sphinx's exit status. Arguments are ``sphinx-build``'s.
+written and closed and Sphinx has printed its summary, so after a successful build this runs
+the exit handlers that extensions registered (sphinxcontrib-katex stops its Node.js server in
+one, multiprocessing its helper processes in another), flushes the standard streams, and
+leaves with ``os._exit`` and status 0; a failed or interrupted build exits normally.
+Arguments are ``sphinx-build``'s.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sphinx.cmd.build import main
 
 if __name__ == "__main__":
     status = main(sys.argv[1:])
+    if status != 0:  # a failed or interrupted build leaves the normal way, whatever is running
+        sys.exit(status)
     atexit._run_exitfuncs()  # what a normal exit would run first (CPython's own function)
     sys.stdout.flush()
     sys.stderr.flush()

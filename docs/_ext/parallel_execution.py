@@ -30,6 +30,7 @@ import copy
 import multiprocessing
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
@@ -90,11 +91,9 @@ def _kernel_execute(path: str, notebook_json: str, timeout: float) -> tuple[str 
 def _start_fork_server(app: Sphinx) -> None:
     """Start the fork server; its imports overlap with Sphinx reading the code-free pages."""
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # before the server imports
-    preload = [
-        "warm_kernel",
-        *warm_kernel.PRELOAD,
-        *app.config.execution_preload,
-    ]
+    # Only modules importable from site-packages: Python 3.11's fork server does not take the
+    # parent's sys.path for its preload (docs/_ext modules are imported in each fork instead).
+    preload = [*warm_kernel.PRELOAD, *app.config.execution_preload]
     multiprocessing.set_forkserver_preload(preload)
     forkserver.ensure_running()
 
@@ -134,17 +133,25 @@ def submit(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     width = min(len(todo), _cores())
     logger.info(f"executing {len(todo)} page(s) over {width} worker(s)")
     run = warm_kernel.execute if WARM else _kernel_execute
-    if WARM:  # only when a page is to execute: an unchanged build starts no process
-        _start_fork_server(app)
-    pool = _pool(width)
-    for docname in sorted(todo, key=lambda name: -_code_size(todo[name][1])):
-        path, notebook = todo[docname]
-        text = nbformat.writes(copy.deepcopy(notebook))
-        job = (str(path), text, config.execution_timeout)
-        PENDING[docname] = (path, pool.submit(run, *job))
+    try:
+        if WARM:  # only when a page is to execute: an unchanged build starts no process
+            _start_fork_server(app)
+        pool = _pool(width)
+        POOL.append(pool)
+        for docname in sorted(todo, key=lambda name: -_code_size(todo[name][1])):
+            path, notebook = todo[docname]
+            text = nbformat.writes(copy.deepcopy(notebook))
+            job = (str(path), text, config.execution_timeout)
+            PENDING[docname] = (path, pool.submit(run, *job))
+    except (OSError, EOFError, BrokenProcessPool) as failure:
+        # E.g. a preloaded module that no longer imports killed the fork server: myst-nb then
+        # executes each page itself and reports that error where it occurs, as usual.
+        logger.info(f"parallel execution unavailable ({failure!r}); myst-nb executes the pages")
+        PENDING.clear()
+        shut_down()
+        return
     # Not shutdown(wait=False) now: Python 3.11's pool then stops replacing the workers that
     # max_tasks_per_child retires, and the remaining pages never run.
-    POOL.append(pool)
     # Reading order: the pages that do not execute first, which Sphinx reads while the others
     # execute; then these in the order they were submitted, about the order they finish in
     # (largest first, over the workers).
@@ -179,10 +186,11 @@ def _store(app: Sphinx, docname: str) -> None:
     logger.info(f"executed {path.name} in {seconds:.2f} s")
 
 
-def shut_down(*args: Any) -> None:
-    """Shut the pool down once its pages are all done (its workers exit)."""
+def shut_down(app: Sphinx | None = None, exception: BaseException | None = None) -> None:
+    """Shut the pool down once its pages are all done (its workers exit); after a failed
+    build, without running the pages not started."""
     while POOL:
-        POOL.pop().shutdown(wait=True)
+        POOL.pop().shutdown(wait=True, cancel_futures=exception is not None)
 
 
 def wait_for_page(app: Sphinx, docname: str, source: list[str]) -> None:
@@ -191,7 +199,7 @@ def wait_for_page(app: Sphinx, docname: str, source: list[str]) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     # Modules every page imports, loaded once in the fork server (a list of module names).
-    app.add_config_value("execution_preload", [], "env", list)
+    app.add_config_value("execution_preload", [], "", list)  # speed only: no page to re-read
     app.connect("builder-inited", start_early)
     app.connect("env-before-read-docs", submit)
     app.connect("source-read", wait_for_page)

@@ -6,11 +6,13 @@ template or the theme's assets changed. An incremental build then keeps pages th
 assets the new build no longer has (after the icon change, ``fontawesome.js``), and only a clean
 build fixes them.
 
-The HTML builder rewrites every page when its build information (the hash of the HTML options
-and of the theme) differs from the last build's ``.buildinfo``, or a template is newer than
-that file. In exactly those builds the module pages are removed before writing, so viewcode
-writes them again; other builds (an unchanged book, a page edited) leave them alone: writing
-them costs about a second, most of an unchanged build's budget.
+Every page is written again when the HTML builder's build information (the hash of the HTML
+options and of the theme) differs from the last build's ``.buildinfo``, when a template is
+newer than that file, or when every page is read again (a changed extension or environment
+setting, ``-E``). In those builds the module pages are removed just before viewcode collects
+its pages (so a build that fails earlier leaves them in place), and viewcode writes them
+again; other builds (an unchanged book, a page edited) leave them alone: writing them costs
+about a second, most of an unchanged build's budget.
 """
 
 from __future__ import annotations
@@ -35,11 +37,28 @@ def every_page_rewritten(builder: Any) -> bool:
     return bool(templates) and templates.newest_template_mtime() > path.stat().st_mtime
 
 
-def _remove_module_pages(app: Sphinx) -> None:
-    if app.builder.format == "html" and every_page_rewritten(app.builder):
+STALE = {"module pages": False}  # set when this build rewrites every page
+
+
+def _note_rewrite(app: Sphinx) -> None:
+    """Before the builder replaces ``.buildinfo``: compare it, as the builder will."""
+    STALE["module pages"] = app.builder.format == "html" and every_page_rewritten(app.builder)
+
+
+def _note_reread(app: Sphinx, env: Any, docnames: list[str]) -> None:
+    if app.builder.format == "html" and env.found_docs and set(docnames) >= env.found_docs:
+        STALE["module pages"] = True
+
+
+def _remove_module_pages(app: Sphinx) -> list[Any]:
+    if STALE["module pages"]:
         shutil.rmtree(Path(app.outdir) / "_modules", ignore_errors=True)
+    return []
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.connect("builder-inited", _remove_module_pages)
+    app.connect("builder-inited", _note_rewrite)
+    app.connect("env-before-read-docs", _note_reread)
+    # Before viewcode's own html-collect-pages listener (priority 500) writes the pages.
+    app.connect("html-collect-pages", _remove_module_pages, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

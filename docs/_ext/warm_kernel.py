@@ -17,7 +17,9 @@ for every kind of output the book produces.
 
 A cell that raises, or runs longer than the timeout, ends the page's execution here with
 the error's name; the caller then leaves the page to myst-nb, whose own kernel execution
-reports the failure with its traceback.
+reports the failure with its traceback. So does a page that clears or updates earlier outputs
+or opens comms (widgets), which this loop does not reproduce; cells tagged ``skip-execution``
+are skipped, as nbclient skips them.
 """
 
 from __future__ import annotations
@@ -38,11 +40,19 @@ PRELOAD = [
     "nbformat.v4",
 ]
 INLINE = "module://matplotlib_inline.backend_inline"
-SKIPPED = {"status", "execute_input", "clear_output", "update_display_data"}
+SKIPPED = {"status", "execute_input"}  # what nbclient does not turn into outputs either
+# Messages whose effect on earlier outputs nbclient applies and this module does not: a page
+# that sends one is left to myst-nb's own kernel execution (this book sends none).
+UNSUPPORTED = {"clear_output", "update_display_data"}
 
 
-class CellTimeout(Exception):
-    """A cell ran longer than the execution timeout."""
+class CellTimeout(BaseException):
+    """A cell ran longer than the execution timeout. A BaseException, so that neither the
+    page's own ``except Exception`` nor IPython's output formatters swallow it."""
+
+
+class Unsupported(Exception):
+    """The page sent a message this module does not reproduce as nbclient would."""
 
 
 def _alarm(signum: int, frame: Any) -> None:
@@ -77,12 +87,16 @@ def _run_cell(kernel: Any, client: Any, source: str, timeout: float) -> tuple[An
     one) before the next cell. The kernel's own publishers still send every output."""
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = kernel.stdout, kernel.stderr
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    start = time.monotonic()
+    if timeout and timeout > 0:  # nbclient's "no timeout" is None or -1
+        signal.setitimer(signal.ITIMER_REAL, timeout, 1.0)  # again each second if swallowed
     try:
         result = kernel.shell.run_cell(source, store_history=True)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         sys.stdout, sys.stderr = saved
+    if timeout and timeout > 0 and time.monotonic() - start >= timeout:
+        raise CellTimeout
     # A flush waits until ipykernel's iopub thread has run its queue up to the flush, but the
     # thread queues the stream's own send behind that point; so two rounds: after the second,
     # every message of this cell has reached the client (tests/test_ext_warm_kernel.py).
@@ -92,6 +106,9 @@ def _run_cell(kernel: Any, client: Any, source: str, timeout: float) -> tuple[An
     from nbformat.v4 import output_from_msg
 
     messages = client.iopub_channel.get_msgs()
+    kinds = {m["msg_type"] for m in messages}
+    if kinds & UNSUPPORTED or any(kind.startswith("comm_") for kind in kinds):
+        raise Unsupported(", ".join(sorted(kinds & UNSUPPORTED) or ["comm messages"]))
     outputs = [output_from_msg(m) for m in messages if m["msg_type"] not in SKIPPED]
     return result, outputs
 
@@ -112,13 +129,17 @@ def execute(path: str, notebook_json: str, timeout: float) -> tuple[str | None, 
     try:
         notebook.metadata["language_info"] = manager.kernel.kernel_info["language_info"]
         for cell in notebook.cells:
-            if cell.cell_type != "code":
-                continue
+            if cell.cell_type != "code" or "skip-execution" in cell.metadata.get("tags", []):
+                continue  # as nbclient does
             result, cell.outputs = _run_cell(manager.kernel, client, cell.source, timeout)
             cell.execution_count = result.execution_count
             if not result.success:
                 error = result.error_in_exec or result.error_before_exec
                 return None, time.perf_counter() - start, f"{type(error).__name__}: {error}"
+    except CellTimeout:
+        return None, time.perf_counter() - start, f"CellTimeout: a cell ran longer than {timeout} s"
+    except Unsupported as message:
+        return None, time.perf_counter() - start, f"Unsupported: {message}"
     finally:
         client.stop_channels()
         manager.shutdown_kernel()
