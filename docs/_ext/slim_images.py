@@ -24,11 +24,13 @@ import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, PngImagePlugin
-from sphinx.application import Sphinx
+
+if TYPE_CHECKING:  # not imported at run time: the process that slims need not load Sphinx
+    from sphinx.application import Sphinx
 
 # A palette is kept if at most 0.1% of the pixels move by more than this (of 255, any channel).
 MAX_ERROR = 32
