@@ -92,11 +92,20 @@ def test_a_cell_longer_than_the_timeout_is_stopped(tmp_path: Path) -> None:
 
 
 def test_pages_run_in_the_folder_of_their_file_and_share_nothing(tmp_path: Path) -> None:
+    # Both pages through the build's own pool, one worker: the second page gets a fresh fork.
+    parallel_execution = extension("parallel_execution")
     (tmp_path / "data.txt").write_text("here")
     one = _notebook(["import os\nSHARED = 1\nprint(open('data.txt').read())"])
     two = _notebook(["print('SHARED' in globals())"])
-    first, _, _ = _in_fork(tmp_path / "one.md", one)
-    second, _, _ = _in_fork(tmp_path / "two.md", two)
+    pool = parallel_execution._pool(1)
+    try:
+        jobs = [
+            pool.submit(warm_kernel.execute, str(tmp_path / name), nbformat.writes(page), 30)
+            for name, page in (("one.md", one), ("two.md", two))
+        ]
+        first, second = (nbformat.reads(job.result(timeout=120)[0], 4) for job in jobs)
+    finally:
+        pool.shutdown()
     assert first.cells[0].outputs[0]["text"] == "here\n"
     assert second.cells[0].outputs[0]["text"] == "False\n"
 

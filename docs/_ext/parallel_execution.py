@@ -18,15 +18,14 @@ cold build spent ~32 s in serial execution). Here:
 
 A page whose execution fails is not cached: myst-nb executes it again, in a Jupyter kernel,
 when it reads it and reports the error as usual, with its traceback, so a failure reads the
-same with or without this extension. Where there is no fork server (Windows), or with
-``-j`` (reading happens in other processes, which cannot wait for these pages), every page
-is executed before reading starts; without ``fork`` the pages run in Jupyter kernels. With
+same with or without this extension. With ``-j`` (reading happens in other processes, which
+cannot wait for these pages) every page is executed before reading starts. Where there is no
+fork server (Windows) the pages run in Jupyter kernels, over threads. With
 ``nb_execution_mode`` other than ``cache`` this does nothing.
 """
 
 from __future__ import annotations
 
-import copy
 import multiprocessing
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -140,7 +139,7 @@ def submit(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
         POOL.append(pool)
         for docname in sorted(todo, key=lambda name: -_code_size(todo[name][1])):
             path, notebook = todo[docname]
-            text = nbformat.writes(copy.deepcopy(notebook))
+            text = nbformat.writes(notebook)  # a copy: the worker gets only this text
             job = (str(path), text, config.execution_timeout)
             PENDING[docname] = (path, pool.submit(run, *job))
     except (OSError, EOFError, BrokenProcessPool) as failure:
