@@ -121,8 +121,10 @@ def _per_unit(op: np.ufunc, batch: Array, v: Array, out: Array | None = None) ->
         out = np.empty(batch.shape, np.result_type(batch, v))
     m, d = batch.shape
     k = min(m, -(-_ROW // d)) if d else 1  # rows per long row
-    if k == 1 or not (batch.flags.c_contiguous and out.flags.c_contiguous):
-        result: Array = op(batch, v, out=out)  # no long rows, or no view of them
+    if k == 1 or m * d < _ROW or not (batch.flags.c_contiguous and out.flags.c_contiguous):
+        # no long rows, a batch too small for them to pay (np.tile costs more than the rows
+        # save), or no view of them
+        result: Array = op(batch, v, out=out)
         return result
     head = m - m % k  # the rows that fill long rows; any others go as they are
     op(batch[:head].reshape(-1, k * d), np.tile(v, k), out=out[:head].reshape(-1, k * d))

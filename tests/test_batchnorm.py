@@ -343,8 +343,9 @@ def test_batch_norm_backward_leaves_the_record_alone(small: Problem) -> None:
 @pytest.mark.parametrize(("m", "d"), [(20, 1000), (9, 1000), (7, 3), (2, 9000), (64, 200)])
 def test_long_row_view_equals_plain_broadcasting(m: int, d: int) -> None:
     """The per-unit updates view k rows as one (bnref.batchnorm._per_unit); shapes where k
-    divides m, where rows are left over (20 = 2·9 + 2), where k = m, and where d alone is long
-    enough (k = 1) give what plain numpy broadcasting gives, bit for bit."""
+    divides m, where rows are left over (20 = 2·9 + 2), where k = m, where d alone is long
+    enough (k = 1), and a batch smaller than one long row (7 × 3, plain broadcasting) give what
+    plain numpy broadcasting gives, bit for bit."""
     rng = np.random.default_rng(m * d)
     x, g = rng.standard_normal((2, m, d)) + 3.0
     gamma, beta = rng.standard_normal((2, d))

@@ -131,3 +131,29 @@ def test_a_page_that_clears_outputs_is_left_to_a_kernel(tmp_path: Path) -> None:
     executed, _, error = _in_fork(tmp_path / "p.md", _notebook(cells))
     assert executed is None
     assert error == "Unsupported: clear_output"
+
+
+def _modules_a_kernel_start_adds() -> list[str]:
+    """In a fork of a process that imported PRELOAD: the modules that starting the in-process
+    kernel and running a cell import, which every page would pay for again."""
+    import importlib
+    import sys
+
+    for name in warm_kernel.PRELOAD:
+        importlib.import_module(name)  # fails the test if the list names a missing module
+    before = set(sys.modules)
+    manager, client = warm_kernel._start_kernel()
+    try:
+        warm_kernel._run_cell(manager.kernel, client, "1 + 1", 0)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()
+    return sorted(set(sys.modules) - before)
+
+
+def test_preload_covers_what_starting_a_kernel_imports() -> None:
+    context = multiprocessing.get_context("fork")  # a fresh child: this process stays as it was
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        added = pool.submit(_modules_a_kernel_start_adds).result(timeout=120)
+    heavy = ("IPython", "ipykernel", "debugpy", "pydevd", "jupyter_client", "zmq", "tornado.")
+    assert [name for name in added if name.startswith(heavy)] == []
