@@ -7,18 +7,27 @@ written and closed and Sphinx has printed its summary, so after a successful bui
 the exit handlers that extensions registered (sphinxcontrib-katex stops its Node.js server in
 one, multiprocessing its helper processes in another), flushes the standard streams, and
 leaves with ``os._exit`` and status 0; a failed or interrupted build exits normally.
+
+It also collects garbage less often. A build allocates millions of docutils nodes, and with
+Python's default thresholds (700, 10, 10) the cyclic collector keeps walking them: Sphinx's
+reading and writing of this book (execution cached) took 9.9-13.7 s with them and 8.4-10.3 s
+with ``GC_THRESHOLDS`` (three runs each, interleaved), for 21 MB more memory (233 MB at most).
 Arguments are ``sphinx-build``'s.
 """
 
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import sys
 
 from sphinx.cmd.build import main
 
+GC_THRESHOLDS = (50_000, 50, 100)  # Python's defaults: (700, 10, 10)
+
 if __name__ == "__main__":
+    gc.set_threshold(*GC_THRESHOLDS)
     status = main(sys.argv[1:])
     if status != 0:  # a failed or interrupted build leaves the normal way, whatever is running
         sys.exit(status)

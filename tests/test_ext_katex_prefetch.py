@@ -1,0 +1,63 @@
+"""docs/_ext/katex_prefetch.py: every formula is rendered once, in the background thread, and
+the pages are the same as when the translator renders each formula itself."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.ext_site import build, extension
+
+katex_prefetch = extension("katex_prefetch")
+
+CONF = """
+extensions = [{names}]
+katex_prerender = True
+katex_server_options = {{
+    'throwOnError': True, 'strict': 'error', 'macros': {{r'\\xhat': r'\\hat{{x}}'}},
+}}
+"""
+PAGES = {
+    "index.rst": "Title :math:`\\gamma`\n======================\n\n.. toctree::\n\n   other\n\n"
+    "Inline :math:`\\xhat_i` and :math:`\\gamma` again.\n\n"
+    ".. math::\n   :label: eq-one\n\n   y_i = \\gamma \\xhat_i + \\beta\n\n"
+    "See :eq:`eq-one`. Display without a number:\n\n.. math::\n\n   \\gamma\n",
+    "other.rst": "Other\n=====\n\n:math:`\\gamma` and :math:`\\sum_i x_i`\n",
+}
+
+
+def _pages(out: Path) -> dict[str, str]:
+    return {name: (out / name).read_text("utf-8") for name in ("index.html", "other.html")}
+
+
+def test_pages_are_unchanged_and_each_formula_renders_once_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = _pages(build(tmp_path / "plain", CONF.format(names="'katex_server'"), PAGES))
+    calls: list[tuple[str, str, bool]] = []
+    on_demand = katex_prefetch._render_on_demand
+
+    def recording(latex: str, options: dict[str, bool] | None = None) -> str:
+        calls.append((threading.current_thread().name, latex, bool(options)))
+        return on_demand(latex, options)
+
+    monkeypatch.setattr(katex_prefetch, "_render_on_demand", recording)
+    conf = CONF.format(names="'katex_server', 'katex_prefetch'")
+    fetched = _pages(build(tmp_path / "prefetch", conf, PAGES))
+    assert fetched == plain
+    assert calls, "no formula was rendered through the extension"
+    assert all(name.startswith("katex-prefetch") for name, _, _ in calls)
+    requests = [(latex, display) for _, latex, display in calls]
+    assert len(requests) == len(set(requests))  # \gamma inline: once, though on both pages
+    assert ("\\gamma", False) in requests
+    assert ("\\gamma", True) in requests
+    assert katex_prefetch.RENDERED == {}  # the build ended: nothing kept
+    assert katex_prefetch.CONNECTIONS == []
+
+
+def test_a_tex_error_still_fails_the_build(tmp_path: Path) -> None:
+    conf = CONF.format(names="'katex_server', 'katex_prefetch'")
+    with pytest.raises(Exception, match=r"Undefined control sequence: \\nosuchmacro"):
+        build(tmp_path, conf, {"index.rst": "Title\n=====\n\n:math:`\\nosuchmacro`\n"})
