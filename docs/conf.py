@@ -103,6 +103,7 @@ nb_merge_streams = True
 
 # -- API reference (no intersphinx: inventories cannot be fetched offline) -------------------
 autodoc_typehints = "none"  # the numpydoc types say it better ("ndarray of shape (m, d)")
+autodoc_use_type_comments = False  # bnref annotates; no need to parse each source for comments
 autodoc_member_order = "bysource"
 autodoc_default_options = {"members": True, "undoc-members": False}
 napoleon_google_docstring = False

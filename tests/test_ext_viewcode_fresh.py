@@ -4,9 +4,11 @@ builder rewrites every page (its build information changed, or a template is new
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from sphinx.builders.html._build_info import BuildInfo
 
 from tests.ext_site import extension
@@ -90,3 +92,35 @@ def test_module_pages_are_removed_when_every_page_is_read_again(tmp_path: Path) 
     viewcode_fresh._note_reread(app, env, ["api", "index"])  # every page: removed
     viewcode_fresh._remove_module_pages(app)
     assert not page.exists()
+
+
+def _events(found: object) -> SimpleNamespace:
+    return SimpleNamespace(events=SimpleNamespace(emit_firstresult=lambda *args: found))
+
+
+def test_module_filename_finds_the_file_without_importing_the_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """viewcode compares the module page's date with this file's; finding it must not run the
+    module (bnref.plotting would import matplotlib in every unchanged build)."""
+    package = tmp_path / "vcpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    ran = tmp_path / "module-ran"
+    (package / "heavy.py").write_text(f"open({str(ran)!r}, 'w').close()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = viewcode_fresh.module_filename(_events(None), "vcpkg.heavy")
+    assert found == package / "heavy.py"
+    assert not ran.exists()
+    assert "vcpkg.heavy" not in sys.modules
+    assert viewcode_fresh.module_filename(_events(None), "vcpkg.missing") is None
+    # an extension that supplies the source itself: upstream then always writes the page
+    assert viewcode_fresh.module_filename(_events(("code", {})), "vcpkg.heavy") is None
+
+
+def test_setup_gives_viewcode_the_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sphinx.ext.viewcode
+
+    monkeypatch.setattr(sphinx.ext.viewcode, "get_module_filename", None)
+    viewcode_fresh.setup(SimpleNamespace(connect=lambda *args, **kwargs: None))
+    assert sphinx.ext.viewcode.get_module_filename is viewcode_fresh.module_filename
