@@ -1,0 +1,54 @@
+"""docs/_ext/python_lexer.py: every code cell of the book highlights to the same HTML with the
+Python lexer as with IPython's, and the built pages use it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+
+from tests.ext_site import DOCS, build, extension
+
+python_lexer = extension("python_lexer")
+CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```$", re.S | re.M)
+
+
+def _cells() -> list[str]:
+    return [cell for page in sorted(DOCS.glob("*.md")) for cell in CELL.findall(page.read_text())]
+
+
+def test_the_book_has_code_cells() -> None:
+    assert len(_cells()) > 100
+
+
+@pytest.mark.parametrize("alias", python_lexer.ALIASES)
+def test_every_cell_highlights_the_same_as_with_ipythons_lexer(alias: str) -> None:
+    formatter = HtmlFormatter()
+    ipython = get_lexer_by_name(alias)
+    python = python_lexer.PythonLexer()
+    assert type(ipython).__name__.startswith("IPython")  # the lexer being replaced
+    for cell in _cells():
+        assert highlight(cell, python, formatter) == highlight(cell, ipython, formatter), cell
+
+
+def test_a_magic_would_be_caught() -> None:
+    """The extension's limit, and why the test above guards it: a magic (which the book does
+    not use) highlights differently with the Python lexer."""
+    magic = "%timeit f(x)\n"
+    formatter = HtmlFormatter()
+    ipython = highlight(magic, get_lexer_by_name("ipython3"), formatter)
+    assert highlight(magic, python_lexer.PythonLexer(), formatter) != ipython
+
+
+def test_sphinx_highlights_ipython3_with_it(tmp_path: Path) -> None:
+    from sphinx.highlighting import PygmentsBridge, lexer_classes
+
+    conf = "extensions = ['python_lexer']\n"
+    build(tmp_path, conf, {"index.rst": "Title\n=====\n\n.. code-block:: ipython3\n\n   x = 1\n"})
+    for alias in python_lexer.ALIASES:
+        assert lexer_classes[alias] is python_lexer.PythonLexer
+        assert type(PygmentsBridge().get_lexer("x = 1", alias)) is python_lexer.PythonLexer
