@@ -370,6 +370,18 @@ def test_long_row_view_equals_plain_broadcasting(m: int, d: int) -> None:
     np.testing.assert_array_equal(naive, g * (gamma / s))
 
 
+def test_a_batch_smaller_than_one_long_row_is_not_tiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below _ROW values the long-row view costs more than it saves (np.tile per call)."""
+    import bnref.batchnorm
+
+    def no_tile(*args: object) -> None:
+        raise AssertionError("np.tile called for a small batch")
+
+    monkeypatch.setattr(bnref.batchnorm.np, "tile", no_tile)
+    x = np.arange(21.0).reshape(7, 3) ** 1.5
+    bnref.batch_norm_forward(x, np.ones(3), np.zeros(3))
+
+
 def test_a_batch_of_no_units_gives_empty_results() -> None:
     """d = 0 is a valid (empty) batch, as before the long-row view: nothing to divide by k."""
     x, none = np.zeros((3, 0)), np.zeros(0)

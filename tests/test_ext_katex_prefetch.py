@@ -61,3 +61,28 @@ def test_a_tex_error_still_fails_the_build(tmp_path: Path) -> None:
     conf = CONF.format(names="'katex_server', 'katex_prefetch'")
     with pytest.raises(Exception, match=r"Undefined control sequence: \\nosuchmacro"):
         build(tmp_path, conf, {"index.rst": "Title\n=====\n\n:math:`\\nosuchmacro`\n"})
+
+
+@pytest.mark.parametrize(
+    ("fmt", "prerender", "parallel"),
+    [("latex", True, False), ("html", False, False), ("html", True, True)],
+)
+def test_no_prefetch_without_prerendered_html_or_with_forked_writers(
+    fmt: str, prerender: bool, parallel: bool
+) -> None:
+    """Only a serial HTML build with pre-rendering prefetches: forked writers (-j) would inherit
+    the pending answers without the thread that gives them."""
+    from types import SimpleNamespace
+
+    from docutils import nodes
+    from docutils.utils import new_document
+
+    doctree = new_document("test")
+    doctree += nodes.math(text="x")
+    app = SimpleNamespace(
+        builder=SimpleNamespace(format=fmt, parallel_ok=parallel),
+        config=SimpleNamespace(katex_prerender=prerender),
+    )
+    katex_prefetch._prefetch(app, doctree, "index")
+    assert katex_prefetch.WORKER == []
+    assert katex_prefetch.RENDERED == {}

@@ -18,11 +18,21 @@ CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```$", re.S | re.M)
 
 
 def _cells() -> list[str]:
-    return [cell for page in sorted(DOCS.glob("*.md")) for cell in CELL.findall(page.read_text())]
+    """The source of every code cell the book shows: its option lines dropped, and the cells
+    tagged remove-cell or remove-input (never highlighted) left out."""
+    shown = []
+    for page in sorted(DOCS.glob("*.md")):
+        for body in CELL.findall(page.read_text()):
+            lines = body.splitlines(keepends=True)
+            options = [line for line in lines if line.startswith(":")]
+            if any("remove-cell" in line or "remove-input" in line for line in options):
+                continue
+            shown.append("".join(line for line in lines if not line.startswith(":")).lstrip())
+    return shown
 
 
 def test_the_book_has_code_cells() -> None:
-    assert len(_cells()) > 100
+    assert len(_cells()) > 50
 
 
 @pytest.mark.parametrize("alias", python_lexer.ALIASES)
@@ -45,10 +55,8 @@ def test_a_magic_would_be_caught() -> None:
 
 
 def test_sphinx_highlights_ipython3_with_it(tmp_path: Path) -> None:
-    from sphinx.highlighting import PygmentsBridge, lexer_classes
-
+    """``x%2`` is where the lexers differ: IPython's reads a magic, the Python lexer an operator."""
     conf = "extensions = ['python_lexer']\n"
-    build(tmp_path, conf, {"index.rst": "Title\n=====\n\n.. code-block:: ipython3\n\n   x = 1\n"})
-    for alias in python_lexer.ALIASES:
-        assert lexer_classes[alias] is python_lexer.PythonLexer
-        assert type(PygmentsBridge().get_lexer("x = 1", alias)) is python_lexer.PythonLexer
+    page = "Title\n=====\n\n.. code-block:: ipython3\n\n   y = x%2\n"
+    html = (build(tmp_path, conf, {"index.rst": page}) / "index.html").read_text("utf-8")
+    assert '<span class="n">x</span><span class="o">%</span><span class="mi">2</span>' in html

@@ -157,3 +157,4 @@ def test_preload_covers_what_starting_a_kernel_imports() -> None:
         added = pool.submit(_modules_a_kernel_start_adds).result(timeout=120)
     heavy = ("IPython", "ipykernel", "debugpy", "pydevd", "jupyter_client", "zmq", "tornado.")
     assert [name for name in added if name.startswith(heavy)] == []
+    assert set(added) & set(warm_kernel.PRELOAD) == set()  # nothing listed is imported late

@@ -18,8 +18,10 @@ To compare those times, viewcode asks for each module's file through
 ``ModuleAnalyzer.get_module_source``, which imports the module: in an unchanged build that
 imported ``bnref.plotting`` and with it matplotlib, 0.4 s for nothing. Here the file comes
 from the module's import spec instead (``importlib.util.find_spec``: only its parent package,
-``bnref``, is imported), the same path; the ``viewcode-find-source`` event is honoured first,
-as upstream does.
+``bnref``, is imported): the same path for a module loaded from its ``.py`` file, as bnref's
+are; a frozen module (some of the standard library's) gives None, so its page is always
+rewritten. The ``viewcode-find-source`` event is honoured first, as upstream does, and any
+error gives None, as upstream's ``except Exception`` does.
 """
 
 from __future__ import annotations
@@ -70,8 +72,8 @@ def module_filename(app: Sphinx, modname: str) -> Path | None:
     if app.events.emit_firstresult("viewcode-find-source", modname):
         return None  # what upstream returns then: the page is always written
     try:
-        spec = importlib.util.find_spec(modname)
-    except (ImportError, ValueError):
+        spec = importlib.util.find_spec(modname)  # imports the parent package, which may fail
+    except Exception:
         return None
     if spec is None or not spec.has_location or not spec.origin:
         return None
