@@ -3,7 +3,6 @@ Python lexer as with IPython's, and the built pages use it."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,10 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
+from tests.docs_source import code_cells
 from tests.ext_site import DOCS, build, extension
 
 python_lexer = extension("python_lexer")
-CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```$", re.S | re.M)
 
 
 def _cells() -> list[str]:
@@ -22,7 +21,7 @@ def _cells() -> list[str]:
     tagged remove-cell or remove-input (never highlighted) left out."""
     shown = []
     for page in sorted(DOCS.glob("*.md")):
-        for body in CELL.findall(page.read_text()):
+        for body in code_cells(page.read_text()):
             lines = body.splitlines(keepends=True)
             options = [line for line in lines if line.startswith(":")]
             if any("remove-cell" in line or "remove-input" in line for line in options):
