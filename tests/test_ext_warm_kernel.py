@@ -1,8 +1,10 @@
 """docs/_ext/warm_kernel.py: a page executed in a fork of a warm interpreter gets exactly the
-outputs a Jupyter kernel (nbclient, as myst-nb runs it) gives it; failures are reported."""
+outputs a Jupyter kernel (nbclient, as myst-nb runs it, streams merged as nbclient merges them)
+gives it; failures are reported."""
 
 from __future__ import annotations
 
+import copy
 import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +32,8 @@ CELLS = [
     "glue('fig', fig, display=False)",
     "fig2, ax2 = plt.subplots(figsize=(2, 1))\nlines = ax2.plot([0, 1])",
     "x = 1",
+    # one line printed in two messages, as a busy machine's flush timer can split it
+    "print('x_hat:', end='')\nsys.stdout.flush()\nprint(' [ 1. -1.]')",
     "class Table:\n    def _repr_html_(self):\n        return '<table></table>'\n"
     "    def __repr__(self):\n        return 'Table'\nTable()",
 ]
@@ -61,7 +65,9 @@ def _comparable(notebook: Any) -> list[Any]:
 def test_outputs_equal_those_of_a_jupyter_kernel(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     by_kernel = _notebook(CELLS)
-    result = single_nb_execution(by_kernel, cwd=str(tmp_path), timeout=60, allow_errors=False)
+    result = single_nb_execution(
+        by_kernel, cwd=str(tmp_path), timeout=60, allow_errors=False, coalesce_streams=True
+    )
     assert result.err is None
     by_fork, seconds, error = _in_fork(page, _notebook(CELLS))
     assert error == ""
@@ -73,6 +79,42 @@ def test_outputs_equal_those_of_a_jupyter_kernel(tmp_path: Path) -> None:
     assert kinds == {"stream", "display_data", "execute_result"}
     assert "[0.333 0.667]" in by_fork.cells[2].outputs[0]["text"]  # print options persisted
     assert any("image/png" in o.get("data", {}) for o in by_fork.cells[6].outputs)
+
+
+def test_a_line_printed_in_two_messages_is_shown_as_one_line(tmp_path: Path) -> None:
+    """The build's reproducibility: the page shows the same text however the kernel split it."""
+    from myst_nb.core.utils import coalesce_streams
+
+    split = "print('x_hat:', end='')\nsys.stdout.flush()\nprint(' [ 1. -1.]')"
+    by_fork, _, error = _in_fork(tmp_path / "p.md", _notebook(["import sys", split]))
+    assert error == ""
+    assert [o["text"] for o in by_fork.cells[1].outputs] == ["x_hat: [ 1. -1.]\n"]
+    shown = coalesce_streams(copy.deepcopy(by_fork.cells[1].outputs))  # nb_merge_streams
+    assert [o["text"] for o in shown] == ["x_hat: [ 1. -1.]\n"]
+
+    # What the page showed before: myst-nb's merge of the two messages breaks the line.
+    split_text = ("x_hat:", " [ 1. -1.]\n")
+
+    def two() -> list[Any]:  # both merges change the outputs they are given
+        return [nbformat.v4.new_output("stream", name="stdout", text=t) for t in split_text]
+
+    assert [o["text"] for o in coalesce_streams(two())] == ["x_hat:\n [ 1. -1.]\n"]
+    assert [o["text"] for o in warm_kernel.merge_streams(two())] == ["x_hat: [ 1. -1.]\n"]
+
+
+def test_streams_are_merged_per_name_in_place_of_the_first() -> None:
+    out = [
+        nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="w\n"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "d"}),
+        nbformat.v4.new_output("stream", name="stdout", text="b  \n\n"),
+    ]
+    merged = warm_kernel.merge_streams(out)
+    assert [(o["output_type"], o.get("name"), o.get("text")) for o in merged] == [
+        ("stream", "stdout", "a\nb  \n\n"),
+        ("stream", "stderr", "w\n"),
+        ("display_data", None, None),
+    ]
 
 
 def test_a_failing_cell_ends_the_page_with_the_error_and_no_notebook(tmp_path: Path) -> None:

@@ -13,7 +13,16 @@ accept ``shutdown_kernel(now=...)``, which ``InProcessKernelManager`` does not),
 client loop is here: execute each code cell, read the shell reply and the iopub messages up
 to the kernel's "idle", and turn them into outputs with ``nbformat.v4.output_from_msg`` as
 nbclient does. ``tests/test_ext_warm_kernel.py`` checks that the outputs equal nbclient's
-for every kind of output the book produces.
+(with its ``coalesce_streams``) for every kind of output the book produces.
+
+Stream outputs of a cell are merged as nbclient's ``coalesce_streams`` merges them: the texts
+of one stream are joined exactly, at the place of its first output. How the kernel splits
+printed text into messages depends on timing (its flush timer fires every 0.2 s, so a busy
+machine can split one ``print`` mid-line), and myst-nb's own merge (``nb_merge_streams``)
+strips the whitespace at each split and adds a newline: the same cell would show
+``x_hat: [ 1. -1.]`` on one build and ``x_hat:`` above `` [ 1. -1.]`` on the next.
+(Upstream: https://github.com/executablebooks/MyST-NB/pull/604 made the merge strip;
+https://github.com/executablebooks/MyST-NB/issues/690 asks for the spacing to be kept.)
 
 A cell that raises, or runs longer than the timeout, ends the page's execution here with
 the error's name; the caller then leaves the page to myst-nb, whose own kernel execution
@@ -94,6 +103,22 @@ def _start_kernel() -> tuple[Any, Any]:
     return manager, client
 
 
+def merge_streams(outputs: list[Any]) -> list[Any]:
+    """Join each stream's texts, exactly, into its first output (nbclient's ``coalesce_streams``;
+    the rest of that step, carriage returns and stdout before stderr, myst-nb's merge repeats)."""
+    merged: list[Any] = []
+    first: dict[str, Any] = {}
+    for output in outputs:
+        if output["output_type"] != "stream":
+            merged.append(output)
+        elif output["name"] in first:
+            first[output["name"]]["text"] += output["text"]
+        else:
+            first[output["name"]] = output
+            merged.append(output)
+    return merged
+
+
 def _run_cell(kernel: Any, client: Any, source: str, timeout: float) -> tuple[Any, list[Any]]:
     """Execute one cell: IPython's result and the cell's outputs, in order.
 
@@ -126,7 +151,7 @@ def _run_cell(kernel: Any, client: Any, source: str, timeout: float) -> tuple[An
     if kinds & UNSUPPORTED or any(kind.startswith("comm_") for kind in kinds):
         raise Unsupported(", ".join(sorted(kinds & UNSUPPORTED) or ["comm messages"]))
     outputs = [output_from_msg(m) for m in messages if m["msg_type"] not in SKIPPED]
-    return result, outputs
+    return result, merge_streams(outputs)
 
 
 def execute(path: str, notebook_json: str, timeout: float) -> tuple[str | None, float, str]:
