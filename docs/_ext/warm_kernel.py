@@ -17,8 +17,9 @@ nbclient does. ``tests/test_ext_warm_kernel.py`` checks that the outputs equal n
 
 Stream outputs of a cell are merged as nbclient's ``coalesce_streams`` merges them: the texts
 of one stream are joined exactly, at the place of its first output. How the kernel splits
-printed text into messages depends on timing (its flush timer fires every 0.2 s, so a busy
-machine can split one ``print`` mid-line), and myst-nb's own merge (``nb_merge_streams``)
+printed text into messages depends on timing (ipykernel sends what has been written 0.2 s
+after a write, so a process paused inside one ``print`` on a busy machine splits its line),
+and myst-nb's own merge (``nb_merge_streams``)
 strips the whitespace at each split and adds a newline: the same cell would show
 ``x_hat: [ 1. -1.]`` on one build and ``x_hat:`` above `` [ 1. -1.]`` on the next.
 (Upstream: https://github.com/executablebooks/MyST-NB/pull/604 made the merge strip;
