@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bnref import _validate
+from bnref import _compiled, _validate
 from bnref._validate import Array
 
 __all__ = [
@@ -143,11 +143,15 @@ def _moments(x: Array, eps: float, *others: Array) -> tuple[Array, Array, Array,
     # x.mean, not the faster einsum("ij->j") or BLAS np.ones(m) @ x: only x.mean sums pairwise
     # when d = 1 (more accurate), and BLAS threads stall when other work shares the cores.
     mu = _validate.batch_mean(x)  # proves x finite without another pass over it
-    xc = _per_unit(np.subtract, x, mu, np.empty(x.shape, np.result_type(x, *others)))
-    # Σ_i (x_i - μ)² without a squared temporary; einsum does not conjugate, so complex input
-    # stays complex-analytic (as (x - μ) ** 2 would).
+    xc = np.empty(x.shape, np.result_type(x, *others))
     with np.errstate(over="ignore"):  # an overflow is reported by usable_variance
-        var = np.einsum("ij,ij->j", xc, xc) / m
+        if loops := _compiled.loops(x, xc, mu):  # the same two steps in one compiled pass
+            var = loops.center(x, mu, xc) / m
+        else:
+            _per_unit(np.subtract, x, mu, xc)
+            # Σ_i (x_i - μ)² without a squared temporary; einsum does not conjugate, so complex
+            # input stays complex-analytic (as (x - μ) ** 2 would).
+            var = np.einsum("ij,ij->j", xc, xc) / m
     _validate.usable_variance(x, var, eps)
     return xc, mu, var, np.sqrt(var + eps)
 
@@ -163,7 +167,13 @@ def _standardize(x: Array, eps: float) -> Standardized:
 def _scale_shift(xc: Array, gamma: Array, beta: Array, s: Array, out: Array | None) -> Array:
     """``y = γ x̂ + β`` from ``x - μ``, as ``(x - μ)·(γ/s) + β``: two passes over one (m, d)
     buffer, where normalizing first and then scaling would take three. ``out`` may be ``xc``."""
-    y = _per_unit(np.multiply, xc, gamma / s, out)
+    a = gamma / s
+    if out is None:
+        out = np.empty(xc.shape, np.result_type(xc, a, beta))
+    if loops := _compiled.loops(xc, out, a, beta):  # the same two steps in one compiled pass
+        loops.scale_shift(xc, a, beta, out)
+        return out
+    y = _per_unit(np.multiply, xc, a, out)
     return _per_unit(np.add, y, beta, y)
 
 
@@ -173,10 +183,19 @@ def _vjp(
     """The compact backward pass from ``x - μ`` and ``s``; ``dx`` is written into ``out``, which
     may be ``xc`` itself and must have the dtype of the result."""
     m = xc.shape[0]
-    dbeta = _validate.batch_sum(dy, "dy")  # Σ g, which also proves dy finite
-    dgamma = np.einsum("ij,ij->j", dy, xc) / s  # Σ g x̂ with x̂ = (x - μ)/s
+    loops = _compiled.loops(xc, dy, out, s, gamma)  # the same steps in fewer compiled passes
+    if loops:
+        dbeta, sum_gxc = loops.sums(dy, xc)
+        _validate.finite_reduction(dbeta, dy, "dy")
+        dgamma = sum_gxc / s
+    else:
+        dbeta = _validate.batch_sum(dy, "dy")  # Σ g, which also proves dy finite
+        dgamma = np.einsum("ij,ij->j", dy, xc) / s  # Σ g x̂ with x̂ = (x - μ)/s
     if not through_stats:
         return _per_unit(np.multiply, dy, gamma / s, out), dgamma, dbeta  # (γ/s)·g
+    if loops:
+        loops.dx(xc, dy, -dgamma / (m * s), dbeta / m, gamma / s, out)
+        return out, dgamma, dbeta
     # dx = (γ/s)(g - Σg/m - x̂ Σgx̂/m): four passes, the fewest without a fused multiply-add
     # (merging two would divide by γ or by dγ).
     dx = _per_unit(np.multiply, xc, -dgamma / (m * s), out)  # -x̂ · dγ/m
