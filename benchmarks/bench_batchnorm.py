@@ -15,6 +15,12 @@ Two public pairs are timed. "forward + exact vjp" is the one a training step use
 and recomputes the mean, ``x - μ`` and the variance; "forward" and "exact backward" time the
 halves of the new pair alone (the backward on a record saved once, outside the timing).
 
+For batches of at least ``bnref._compiled.MIN_VALUES`` values bnref runs its passes over the
+batch as compiled loops when numba is installed (``bnref[fast]``; the ``bench`` session installs
+it): the same arithmetic in fewer passes, bit for bit the numpy code's results. The line
+"environment: compiled" says whether they ran; the row "  numpy code" times the pair with them
+switched off, as bnref runs without numba.
+
 Issue 2's target: forward + exact VJP (validation included) within 10x of one copy at
 ``(m, d) = (4096, 512)``.
 
@@ -36,7 +42,7 @@ the older pair (issue 11's target: bnref within 1.6x). The ``bench`` session doe
 torch; to get these lines, run this file from an environment that has bnref's dependencies and
 torch, e.g.::
 
-    uv venv /tmp/torchenv && uv pip install --python /tmp/torchenv torch numpy threadpoolctl
+    uv venv /tmp/torchenv && uv pip install --python /tmp/torchenv torch numpy threadpoolctl numba
     PYTHONPATH=. /tmp/torchenv/bin/python benchmarks/bench_batchnorm.py
 
 (plain PyPI ``torch``; its CUDA libraries are downloaded but not used). numpy's BLAS is held to
@@ -57,6 +63,7 @@ from typing import Any
 import numpy as np
 
 import bnref
+from bnref import _compiled
 
 try:  # optional: the "torch fwd + bwd" column
     import torch
@@ -135,7 +142,31 @@ def environment() -> dict[str, Any]:
         "torch": None
         if torch is None
         else f"{torch.__version__}, {torch.get_num_threads()} thread",
+        "compiled": compiled(),
     }
+
+
+def compiled() -> str:
+    """Whether bnref's compiled loops run at the benchmark's shapes, and numba's version."""
+    x = np.ones(SHAPES[0])
+    if _compiled.loops(x) is None:
+        return "no (numba not installed): bnref runs its numpy code"
+    import numba
+
+    return f"yes, numba {numba.__version__}, for batches of {_compiled.MIN_VALUES:,} values or more"
+
+
+def numpy_code(func: Callable[[], object]) -> Callable[[], object]:
+    """``func`` with bnref's compiled loops switched off: bnref as it runs without numba."""
+
+    def run() -> object:
+        enabled, _compiled.ENABLED = _compiled.ENABLED, False
+        try:
+            return func()
+        finally:
+            _compiled.ENABLED = enabled
+
+    return run
 
 
 def cases(m: int, d: int) -> dict[str, Callable[[], object]]:
@@ -168,6 +199,7 @@ def cases(m: int, d: int) -> dict[str, Callable[[], object]]:
         "naive backward": lambda: bnref.batch_norm_backward(dy, gamma, saved, through_stats=False),
         PAIR: forward_then_backward,
         "  the same, y held": forward_and_backward_held,
+        "  numpy code": numpy_code(forward_then_backward),
         "batch_norm": lambda: bnref.batch_norm(x, gamma, beta),
         "batch_norm_vjp": lambda: bnref.batch_norm_vjp(x, gamma, beta, dy),
         "  naive": lambda: bnref.batch_norm_vjp(x, gamma, beta, dy, through_stats=False),
