@@ -18,8 +18,9 @@ halves of the new pair alone (the backward on a record saved once, outside the t
 For batches of at least ``bnref._compiled.MIN_VALUES`` values bnref runs its passes over the
 batch as compiled loops when numba is installed (``bnref[fast]``; the ``bench`` session installs
 it): the same arithmetic in fewer passes, bit for bit the numpy code's results. The line
-"environment: compiled" says whether they ran; the row "  numpy code" times the pair with them
-switched off, as bnref runs without numba.
+"compiled" of the environment says whether they take the benchmark's batches; the row
+"  numpy code" times the pair with them switched off, as bnref runs without numba. Each case is
+called once before it is timed, which compiles the loops for the arguments it passes them.
 
 Issue 2's target: forward + exact VJP (validation included) within 10x of one copy at
 ``(m, d) = (4096, 512)``.
@@ -52,6 +53,7 @@ one thread too when ``threadpoolctl`` is importable; the timed bnref code calls 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -147,10 +149,11 @@ def environment() -> dict[str, Any]:
 
 
 def compiled() -> str:
-    """Whether bnref's compiled loops run at the benchmark's shapes, and numba's version."""
-    x = np.ones(SHAPES[0])
-    if _compiled.loops(x) is None:
-        return "no (numba not installed): bnref runs its numpy code"
+    """Whether bnref's compiled loops take batches of the benchmark's shapes, and why not."""
+    if importlib.util.find_spec("numba") is None:
+        return "no (numba is not installed): bnref runs its numpy code"
+    if any(_compiled.loops(np.ones(shape)) is None for shape in SHAPES):
+        return "no (numba cannot run them here; see the warning above): the numpy code"
     import numba
 
     return f"yes, numba {numba.__version__}, for batches of {_compiled.MIN_VALUES:,} values or more"
@@ -217,6 +220,7 @@ def measure(funcs: dict[str, Callable[[], object]], rounds: int) -> dict[str, np
     timers = {name: timeit.Timer(func) for name, func in funcs.items()}
     numbers = {}
     for name, timer in timers.items():
+        funcs[name]()  # compiles numba's loops for each kind of argument the case passes them
         number, elapsed = timer.autorange()  # also warms up caches and the allocator
         numbers[name] = max(1, round(number * 0.05 / elapsed))
     samples: dict[str, list[float]] = {name: [] for name in funcs}

@@ -4,8 +4,10 @@ Each loop does, element by element, the operations that :mod:`bnref.batchnorm` d
 batch numpy passes, in the same order and with the same roundings: numba neither fuses a
 multiply and an add nor reorders a sum unless asked to (``fastmath``), and nothing here asks.
 The sums run down each column from row 0 and start from ``+0.0``, as numpy's column sums and
-``einsum("ij,ij->j", ...)`` do for ``d >= 2``. ``cache=True`` keeps the machine code on disk
-(numba's cache, beside this file or in ``NUMBA_CACHE_DIR``), so only the first process compiles.
+``einsum("ij,ij->j", ...)`` do for ``d >= 2`` (where einsum does not fuse: see
+:func:`bnref._compiled._same_sums`). ``cache=True`` keeps the machine code on disk, in
+``__pycache__`` beside this file, else in the user's cache folder, or in ``NUMBA_CACHE_DIR``;
+each kind of argument (a read-only ``x - μ``, for one) is compiled once.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from numba import njit
 from bnref._validate import Array
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator,unused-ignore]
 def center(x: Array, mu: Array, xc: Array) -> Array:
     """Algorithm 1, lines 1-2 after ``μ``: ``x - μ`` into ``xc``; returns ``Σ_i (x_i - μ)²``."""
     m, d = x.shape
@@ -29,7 +31,7 @@ def center(x: Array, mu: Array, xc: Array) -> Array:
     return squares
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator,unused-ignore]
 def scale_shift(xc: Array, a: Array, beta: Array, y: Array) -> None:
     """Algorithm 1, line 4 from ``x - μ``: ``y = (x - μ)·a + β`` with ``a = γ/s``."""
     m, d = xc.shape
@@ -38,20 +40,18 @@ def scale_shift(xc: Array, a: Array, beta: Array, y: Array) -> None:
             y[i, k] = xc[i, k] * a[k] + beta[k]
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
-def sums(g: Array, xc: Array) -> tuple[Array, Array]:
-    """The backward pass's two sums over the batch: ``Σ_i g_i`` and ``Σ_i g_i (x_i - μ)``."""
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator,unused-ignore]
+def sums(g: Array, xc: Array, sum_g: Array, sum_gxc: Array) -> None:
+    """The backward pass's two sums over the batch, added into ``sum_g`` and ``sum_gxc`` (zeros):
+    ``Σ_i g_i`` and ``Σ_i g_i (x_i - μ)``."""
     m, d = g.shape
-    sum_g = np.zeros(d)
-    sum_gxc = np.zeros(d)
     for i in range(m):
         for k in range(d):
             sum_g[k] += g[i, k]
             sum_gxc[k] += g[i, k] * xc[i, k]
-    return sum_g, sum_gxc
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator,unused-ignore]
 def dx(xc: Array, g: Array, a: Array, b: Array, c: Array, out: Array) -> None:
     """``dx = ((x - μ)·a - b + g)·c``: with ``a = -dγ/(m s)``, ``b = dβ/m``, ``c = γ/s``, the
     exact ``∂ℓ/∂x``. ``out`` may be ``xc``: each element is read before it is written."""

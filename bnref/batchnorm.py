@@ -165,8 +165,9 @@ def _standardize(x: Array, eps: float) -> Standardized:
 
 
 def _scale_shift(xc: Array, gamma: Array, beta: Array, s: Array, out: Array | None) -> Array:
-    """``y = γ x̂ + β`` from ``x - μ``, as ``(x - μ)·(γ/s) + β``: two passes over one (m, d)
-    buffer, where normalizing first and then scaling would take three. ``out`` may be ``xc``."""
+    """``y = γ x̂ + β`` from ``x - μ``, as ``(x - μ)·(γ/s) + β``: two numpy passes over one
+    (m, d) buffer, where normalizing first and then scaling would take three (one pass in the
+    compiled loops). ``out`` may be ``xc``."""
     a = gamma / s
     if out is None:
         out = np.empty(xc.shape, np.result_type(xc, a, beta))
@@ -185,8 +186,9 @@ def _vjp(
     m = xc.shape[0]
     loops = _compiled.loops(xc, dy, out, s, gamma)  # the same steps in fewer compiled passes
     if loops:
-        dbeta, sum_gxc = loops.sums(dy, xc)
-        _validate.finite_reduction(dbeta, dy, "dy")
+        dbeta, sum_gxc = np.zeros(xc.shape[1]), np.zeros(xc.shape[1])
+        loops.sums(dy, xc, dbeta, sum_gxc)
+        _validate.finite_reduction(dbeta, dy, "dy")  # as batch_sum checks it
         dgamma = sum_gxc / s
     else:
         dbeta = _validate.batch_sum(dy, "dy")  # Σ g, which also proves dy finite
@@ -196,8 +198,8 @@ def _vjp(
     if loops:
         loops.dx(xc, dy, -dgamma / (m * s), dbeta / m, gamma / s, out)
         return out, dgamma, dbeta
-    # dx = (γ/s)(g - Σg/m - x̂ Σgx̂/m): four passes, the fewest without a fused multiply-add
-    # (merging two would divide by γ or by dγ).
+    # dx = (γ/s)(g - Σg/m - x̂ Σgx̂/m): four numpy passes, the fewest without a fused
+    # multiply-add (merging two would divide by γ or by dγ); the loops do it in one.
     dx = _per_unit(np.multiply, xc, -dgamma / (m * s), out)  # -x̂ · dγ/m
     _per_unit(np.subtract, dx, dbeta / m, dx)  #                    - dβ/m
     dx += dy  #                                                     + g

@@ -75,14 +75,12 @@ def _batch(kind: str, rng: np.random.Generator, m: int, d: int) -> np.ndarray:
 def test_the_loops_give_the_numpy_code_s_bits(m: int, d: int, kind: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
     x = _batch(kind, rng, m, d)
-    if np.ptp(x, axis=0).min() == 0:
-        x[0] += 1.0  # a unit with one value has zero variance: an error, tested below
     gamma, beta = rng.normal(size=d), rng.normal(size=d)
     gamma[rng.random(d) < 0.2] = 0.0  # γ = 0: dγ and dx must still match
     dy = _batch(kind, rng, m, d)
     # not the fixture: hypothesis runs many examples in one call of the test
-    with pytest.MonkeyPatch.context() as patch, np.errstate(all="ignore"):
-        patch.setattr(_compiled, "MIN_VALUES", 0)  # huge batches overflow in both codes alike
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_compiled, "MIN_VALUES", 0)
         compiled = _all_results(x, gamma, beta, dy)
         numpy = _numpy_results(patch, x, gamma, beta, dy)
     assert _bits(compiled) == _bits(numpy)
@@ -195,19 +193,77 @@ def test_numba_is_imported_only_for_a_batch_that_takes_the_loops() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_a_numba_that_cannot_be_imported_leaves_the_numpy_code(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def fail(name: str) -> None:
-        raise ImportError("Numba needs NumPy 2.3 or less")
-
+@pytest.fixture
+def first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As before bnref's first large batch: numba not loaded yet, the loops not switched off."""
     monkeypatch.setattr(_compiled, "_loops", None)
     monkeypatch.setattr(_compiled, "ENABLED", True)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ImportError("Numba needs NumPy 2.3 or less"),
+        RuntimeError("cannot cache function 'center': no locator available for file"),
+    ],
+)
+def test_a_numba_that_cannot_run_the_loops_leaves_the_numpy_code(
+    first_use: None, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    def fail(name: str) -> None:
+        raise failure
+
     monkeypatch.setattr(_compiled.importlib, "import_module", fail)
     x = np.random.default_rng(1).normal(size=(512, 256))
-    with pytest.warns(RuntimeWarning, match="numba is installed but cannot be imported"):
+    with pytest.warns(RuntimeWarning, match="numba is installed but cannot run bnref's loops"):
         y = bnref.batch_norm(x, np.ones(256), np.zeros(256))
     assert _compiled.ENABLED is False
     assert _compiled.loops(x) is None
     monkeypatch.undo()
     assert np.array_equal(y, bnref.batch_norm(x, np.ones(256), np.zeros(256)))
+
+
+def test_numba_with_its_jit_switched_off_leaves_the_numpy_code(
+    first_use: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NUMBA_DISABLE_JIT=1 would run the loops as Python: a thousand times slower."""
+    import numba
+
+    monkeypatch.setattr(numba.config, "DISABLE_JIT", True)
+    assert _compiled.loops(np.ones((512, 256))) is None
+    assert _compiled.ENABLED is False
+
+
+def test_a_numpy_whose_einsum_fuses_multiply_add_is_detected() -> None:
+    """The probe tells two roundings per term (numpy's einsum here, the loops) from one."""
+    from fractions import Fraction
+
+    loops = _compiled.loops(np.ones((512, 256)))
+    assert loops is not None
+    assert _compiled._same_sums(loops)  # this numpy's einsum rounds the product, then the sum
+
+    def fused_sums(g: Any, xc: Any, sum_g: Any, sum_gxc: Any) -> None:  # one rounding per term
+        for k in range(g.shape[1]):
+            exact = Fraction(0)
+            for i in range(g.shape[0]):
+                exact = Fraction(float(exact + Fraction(g[i, k]) * Fraction(xc[i, k])))
+            sum_gxc[k] = float(exact)
+
+    class Fused:
+        sums = staticmethod(fused_sums)
+
+    assert not _compiled._same_sums(Fused)
+
+
+def test_the_loops_return_numpy_s_overflows_without_its_warning(
+    every_batch: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A documented difference: γ = 1e308 overflows y to infinity in both codes; numpy warns."""
+    x = np.random.default_rng(2).normal(size=(40, 3)) * 10.0
+    gamma = np.full(3, 1e308)
+    compiled = bnref.batch_norm(x, gamma, np.zeros(3))
+    assert np.isinf(compiled).any()
+    monkeypatch.setattr(_compiled, "ENABLED", False)
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        numpy = bnref.batch_norm(x, gamma, np.zeros(3))
+    assert _bits([compiled]) == _bits([numpy])
