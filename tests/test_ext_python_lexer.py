@@ -10,8 +10,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
-from tests.docs_source import code_cells
-from tests.ext_site import DOCS, build, extension
+from tests.docs_source import code_cells, pages
+from tests.ext_site import build, extension
 
 python_lexer = extension("python_lexer")
 
@@ -20,7 +20,7 @@ def _cells() -> list[str]:
     """The source of every code cell the book shows: its option lines dropped, and the cells
     tagged remove-cell or remove-input (never highlighted) left out."""
     shown = []
-    for page in sorted(DOCS.glob("*.md")):
+    for page in pages():
         for body in code_cells(page.read_text()):
             lines = body.splitlines(keepends=True)
             options = [line for line in lines if line.startswith(":")]

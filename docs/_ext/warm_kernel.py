@@ -19,9 +19,9 @@ Stream outputs of a cell are merged as nbclient's ``coalesce_streams`` merges th
 of one stream are joined exactly, at the place of its first output. How the kernel splits
 printed text into messages depends on timing (ipykernel sends what has been written 0.2 s
 after a write, so a process paused inside one ``print`` on a busy machine splits its line),
-and myst-nb's own merge (``nb_merge_streams``)
-strips the whitespace at each split and adds a newline: the same cell would show
-``x_hat: [ 1. -1.]`` on one build and ``x_hat:`` above `` [ 1. -1.]`` on the next.
+and myst-nb's own merge (``nb_merge_streams``) strips the whitespace at each split and adds a
+newline: the same cell would show ``x_hat: [ 1. -1.]`` on one build and ``x_hat:`` above
+`` [ 1. -1.]`` on the next.
 (Upstream: https://github.com/executablebooks/MyST-NB/pull/604 made the merge strip;
 https://github.com/executablebooks/MyST-NB/issues/690 asks for the spacing to be kept.)
 
